@@ -1,0 +1,123 @@
+"""The command line: a thin Typer app. Each command calls one stage entry point.
+
+One error handler (``main``) turns a ``PipelineError`` into a one-line red message and its exit
+code (1 = data problem, 2 = usage); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from crm_pipeline import logs
+from crm_pipeline.console import console, err_console
+from crm_pipeline.errors import PipelineError
+
+app = typer.Typer(
+    name="crm-pipeline",
+    help=(
+        "Consolidate SmartMoving, legacy-CRM and lead-provider exports into one clean, "
+        "deduplicated PostgreSQL database.\n\n"
+        "Uses DATABASE_URL when set, otherwise an embedded PostgreSQL 16 under CRM_HOME "
+        "(default ./.crm_pipeline), started on demand."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Control the embedded PostgreSQL 16 and the schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logs.configure(logging.DEBUG if debug else logging.INFO)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded server (no-op when DATABASE_URL is set or it already runs).
+
+    Example: crm-pipeline db start
+    """
+    from crm_pipeline.db import server
+
+    if not server.is_embedded():
+        console.print("DATABASE_URL is set: using that server, nothing to start.")
+        return
+    server.embedded_url()
+    st = server.status()
+    console.print(f"[green]embedded PostgreSQL running[/] (pid {st.pid}) at {st.url}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server.
+
+    Example: crm-pipeline db stop
+    """
+    from crm_pipeline.db import server
+
+    if not server.is_embedded():
+        console.print("DATABASE_URL is set: the pipeline does not stop external servers.")
+        return
+    stopped = server.stop_embedded()
+    console.print("[green]stopped[/]" if stopped else "embedded PostgreSQL was not running")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (password hidden), starting the embedded server if needed.
+
+    Example: psql "$(crm-pipeline db url)"
+    """
+    from crm_pipeline.db import server
+
+    print(server.redact(server.admin_url()))  # noqa: T201 - machine-readable output
+
+
+def main() -> None:
+    """Console-script entry point with the one error handler."""
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except PipelineError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"[bold red]error:[/] {logs.mask_pii(str(exc))}")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("[red]aborted[/]")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/]")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if _state["debug"]:
+            raise
+        err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {logs.mask_pii(str(exc))}")
+        err_console.print("run again with --debug for the traceback")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

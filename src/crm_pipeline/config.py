@@ -1,0 +1,89 @@
+"""Settings: the only place that reads the environment.
+
+Precedence (highest first): explicit keyword arguments, environment variables (prefix ``CRM_``,
+``__`` for nesting), a ``.env`` file in the working directory, then the defaults below.
+``DATABASE_URL`` is accepted as well as ``CRM_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class QualitySettings(BaseSettings):
+    """Data-quality thresholds (the SLAs of the brief)."""
+
+    completeness_email: float = 0.95
+    completeness_phone: float = 0.95
+    completeness_address: float = 0.95
+    max_record_age_days: int = 30
+    max_duplicate_rate: float = 0.01
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CRM_DATABASE_URL", "DATABASE_URL"),
+        description="Any PostgreSQL >= 14. Unset: the embedded PostgreSQL 16 under CRM_HOME/pg.",
+    )
+    home: Path = Field(
+        default=Path(".crm_pipeline"),
+        description="Folder for the embedded server, logs, models and run state.",
+    )
+
+    # matching
+    match_threshold: float = 0.95
+    match_review_band: float = 0.15
+
+    # analytics
+    gender_enabled: bool = True
+    gender_batch_size: int = 5000
+
+    # SmartMoving API
+    smartmoving_base_url: str = "https://api-public.smartmoving.com/v1"
+    smartmoving_api_key: SecretStr | None = None
+
+    # alerts
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    alert_email_to: str | None = None
+    alert_email_from: str = "crm-pipeline@localhost"
+    slack_webhook_url: SecretStr | None = None
+
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home_dir / "pg"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home_dir / "logs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

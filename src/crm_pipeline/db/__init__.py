@@ -1,0 +1,1 @@
+"""Database access. The only package that imports psycopg or SQLAlchemy."""
