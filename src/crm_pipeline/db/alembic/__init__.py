@@ -1,0 +1,1 @@
+"""Alembic environment and revisions of the schema (run through ``crm_pipeline.db.migrations``)."""
