@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         default=Path(".crm_pipeline"),
         description="Folder for the embedded server, logs, models and run state.",
     )
+    # database roles (docs/schema.md): passwords for servers that ask for one; unset = trust/.pgpass
+    loader_password: SecretStr | None = None
+    reader_password: SecretStr | None = None
+    api_sync_password: SecretStr | None = None
 
     # matching
     match_threshold: float = 0.95
