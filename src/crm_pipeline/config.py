@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     reader_password: SecretStr | None = None
     api_sync_password: SecretStr | None = None
 
+    # ingest (clean stage)
+    profiles_file: Path | None = Field(
+        default=None,
+        description="Extra source profiles (YAML, same shape as crm_pipeline/ingest/profiles.yaml).",
+    )
+
     # matching
     match_threshold: float = 0.95
     match_review_band: float = 0.15
@@ -54,6 +60,8 @@ class Settings(BaseSettings):
     # analytics
     gender_enabled: bool = True
     gender_batch_size: int = 5000
+    job_duplicate_date_tolerance_days: int = 3
+    job_duplicate_min_street_similarity: float = 85.0
 
     # SmartMoving API
     smartmoving_base_url: str = "https://api-public.smartmoving.com/v1"

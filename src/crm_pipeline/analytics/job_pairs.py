@@ -1,0 +1,147 @@
+"""Which two source job rows are the same real job: candidate pairs and their evidence.
+
+Only rows of the same unified customer are compared (the matcher already decided who the customer
+is; a customer has a handful of jobs, so the self-join is small). A pair is a duplicate when
+
+* **job number** — both rows come from the same source system, both carry a job number, and the
+  numbers are equal (two overlapping SmartMoving exports of job ``10356-2``; the status may have
+  moved on, the total been filled in, even the date changed). Numbers are the system's own identity,
+  so two rows of one system with *different* numbers are never the same job. Numbers are never
+  compared across systems: legacy job ids and SmartMoving job numbers are unrelated.
+* **attributes** — otherwise (across systems, or a number is missing): the service dates are at most
+  ``date_tolerance_days`` apart, neither the origin nor the destination differs (see
+  :mod:`crm_pipeline.analytics.addresses`), at least one of them matches, and when one of them is
+  unknown the dates are equal.
+
+So two genuinely different moves of one customer stay apart: a different date (beyond the tolerance)
+or a different destination (another ZIP, house number or street) breaks the pair.
+
+Confidence is a simple, documented score (not a probability): 0.99 for a job-number match; for an
+attribute match 0.97 minus 0.03 per day of date difference, 0.05 per fuzzy address and 0.10 per
+unknown address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from crm_pipeline.analytics.addresses import (
+    AddressMatch,
+    add_street_parts,
+    compare_addresses,
+    street_similarity,
+)
+
+JOB_NUMBER_CONFIDENCE = 0.99
+ATTRIBUTE_CONFIDENCE = 0.97
+PER_DAY_PENALTY = 0.03
+FUZZY_PENALTY = 0.05
+UNKNOWN_PENALTY = 0.10
+
+PAIR_SCHEMA: dict[str, pl.DataType] = {
+    "uid_l": pl.String(),
+    "uid_r": pl.String(),
+    "confidence": pl.Float64(),
+    "reason": pl.String(),
+}
+
+_COMPARED = [
+    "uid",
+    "customer_id",
+    "source_system",
+    "job_number",
+    "service_date",
+    "origin_zip",
+    "o_house",
+    "o_street_key",
+    "dest_zip",
+    "d_house",
+    "d_street_key",
+]
+
+
+@dataclass(frozen=True)
+class JobMatchRules:
+    """The knobs of job duplicate detection (from ``Settings``)."""
+
+    date_tolerance_days: int = 3
+    min_street_similarity: float = 85.0
+
+
+def _sides(jobs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    parsed = add_street_parts(add_street_parts(jobs, "origin_street", "o"), "dest_street", "d")
+    base = parsed.select(_COMPARED)
+    left = base.rename({c: f"{c}_l" for c in _COMPARED if c != "customer_id"})
+    right = base.rename({c: f"{c}_r" for c in _COMPARED if c != "customer_id"})
+    return left, right
+
+
+def score_pairs(jobs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
+    """Every duplicate pair ``(uid_l < uid_r)`` with its confidence and reason (schema ``PAIR_SCHEMA``)."""
+    left, right = _sides(jobs.filter(pl.col("customer_id").is_not_null()))
+    pairs = left.join(right, on="customer_id").filter(pl.col("uid_l") < pl.col("uid_r"))
+    if pairs.height == 0:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+
+    pairs = pairs.with_columns(
+        street_similarity(pairs["o_street_key_l"], pairs["o_street_key_r"]).alias("o_sim"),
+        street_similarity(pairs["d_street_key_l"], pairs["d_street_key_r"]).alias("d_sim"),
+    )
+    origin = compare_addresses("origin_zip", "o_house", "o_street_key", "o_sim", rules.min_street_similarity)
+    dest = compare_addresses("dest_zip", "d_house", "d_street_key", "d_sim", rules.min_street_similarity)
+    same_system_numbers = (
+        (pl.col("source_system_l") == pl.col("source_system_r"))
+        & pl.col("job_number_l").is_not_null()
+        & pl.col("job_number_r").is_not_null()
+    )
+    scored = pairs.with_columns(
+        origin.alias("origin_match"),
+        dest.alias("dest_match"),
+        (pl.col("service_date_l") - pl.col("service_date_r")).dt.total_days().abs().alias("days"),
+        same_system_numbers.alias("numbered"),
+        (same_system_numbers & (pl.col("job_number_l") == pl.col("job_number_r"))).alias("same_number"),
+    )
+    sides = [pl.col("origin_match"), pl.col("dest_match")]
+    n_unknown = pl.sum_horizontal(*(s == AddressMatch.UNKNOWN.value for s in sides))
+    n_fuzzy = pl.sum_horizontal(*(s == AddressMatch.FUZZY.value for s in sides))
+    n_different = pl.sum_horizontal(*(s == AddressMatch.DIFFERENT.value for s in sides))
+    attribute_match = (
+        ~pl.col("numbered")
+        & (pl.col("days") <= rules.date_tolerance_days)
+        & (n_different == 0)
+        & (n_unknown < 2)
+        & ((n_unknown == 0) | (pl.col("days") == 0))
+    )
+    date_tag = pl.when(pl.col("days") == 0).then(pl.lit("same_date")).otherwise(pl.lit("near_date"))
+    route_tag = (
+        pl.when(n_unknown > 0)
+        .then(pl.lit("partial_route"))
+        .when(n_fuzzy > 0)
+        .then(pl.lit("fuzzy_address"))
+        .otherwise(pl.lit("same_route"))
+    )
+    attribute_confidence = (
+        pl.lit(ATTRIBUTE_CONFIDENCE)
+        - PER_DAY_PENALTY * pl.col("days").cast(pl.Float64)
+        - FUZZY_PENALTY * n_fuzzy.cast(pl.Float64)
+        - UNKNOWN_PENALTY * n_unknown.cast(pl.Float64)
+    )
+    return (
+        scored.filter(pl.col("same_number") | attribute_match)
+        .select(
+            "uid_l",
+            "uid_r",
+            pl.when(pl.col("same_number"))
+            .then(pl.lit(JOB_NUMBER_CONFIDENCE))
+            .otherwise(attribute_confidence)
+            .round(4)
+            .alias("confidence"),
+            pl.when(pl.col("same_number"))
+            .then(pl.lit("job_number"))
+            .otherwise(pl.concat_str([date_tag, route_tag], separator="+"))
+            .alias("reason"),
+        )
+        .sort("uid_l", "uid_r")
+    )

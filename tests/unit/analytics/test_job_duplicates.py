@@ -1,0 +1,192 @@
+"""Job duplicate detection on hand-made rows: each duplicate kind merges, each stay-apart kind does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import pytest
+
+from crm_pipeline.analytics.job_canonical import job_id_for
+from crm_pipeline.analytics.job_duplicates import JobDuplicateFrames, detect_job_duplicates
+from crm_pipeline.analytics.job_pairs import JobMatchRules
+
+Row = dict[str, Any]
+RULES = JobMatchRules(date_tolerance_days=3, min_street_similarity=85.0)
+
+
+def detect(frame: Callable[[list[Row]], pl.DataFrame], rows: list[Row]) -> JobDuplicateFrames:
+    return detect_job_duplicates(frame(rows), RULES)
+
+
+def partition(result: JobDuplicateFrames) -> set[frozenset[str]]:
+    """The grouping as a set of uid sets (independent of the ids chosen)."""
+    grouped = result.source_map.group_by("job_id").agg(pl.col("uid"))
+    return {frozenset(uids) for uids in grouped["uid"].to_list()}
+
+
+# ------------------------------------------------------------------------------------ duplicates
+
+
+def test_smartmoving_and_legacy_export_of_one_job_merge(job_row: Any, job_frame: Any) -> None:
+    sm = job_row(
+        "sm_jobs.csv#2",
+        record_id="10356-2",
+        job_number="10356-2",
+        status="completed",
+        final_total=Decimal("1350.00"),
+    )
+    legacy = job_row(
+        "legacy_jobs.csv#7",
+        record_id="L-88812",
+        job_number="L-88812",
+        status="booked",
+        service_date=date(2024, 5, 11),
+        origin_street="12 Elm Street",
+        dest_unit=None,
+    )
+    result = detect(job_frame, [sm, legacy])
+
+    assert partition(result) == {frozenset({sm["uid"], legacy["uid"]})}
+    job = result.jobs.row(0, named=True)
+    assert job["status"] == "completed"
+    assert job["final_total"] == Decimal("1350.00")
+    assert job["job_number"] == "10356-2"  # SmartMoving's number, not the legacy id
+    assert job["service_date"] == date(2024, 5, 10)
+    assert job["n_sources"] == 2
+    group = result.groups.row(0, named=True)
+    assert group["n_members"] == 2
+    assert "near_date" in group["reason"]
+    assert 0.5 < group["confidence"] < 1
+
+
+def test_two_overlapping_smartmoving_exports_merge_on_job_number(job_row: Any, job_frame: Any) -> None:
+    """Status moved on, total filled in, address spelled differently, even the date moved: same number."""
+    older = job_row(
+        "sm_jobs_2024-05.csv#40",
+        record_id="10400-1",
+        job_number="10400-1",
+        status="booked",
+        created_at=datetime(2024, 4, 2),
+    )
+    newer = job_row(
+        "sm_jobs_2024-06.csv#3",
+        record_id="10400-1",
+        job_number="10400-1",
+        status="completed",
+        final_total=Decimal("980.50"),
+        service_date=date(2024, 5, 20),
+        dest_street="400 Beacon Street",
+        created_at=datetime(2024, 4, 2),
+    )
+    result = detect(job_frame, [older, newer])
+
+    assert partition(result) == {frozenset({older["uid"], newer["uid"]})}
+    job = result.jobs.row(0, named=True)
+    assert (job["status"], job["final_total"]) == ("completed", Decimal("980.50"))
+    assert job["service_date"] == date(2024, 5, 20)  # the most advanced row's date
+    assert job["estimated_total"] == Decimal("1200.00")
+    assert result.groups.row(0, named=True)["reason"] == "job_number"
+
+
+def test_street_typo_and_spelled_out_suffix_still_match(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5", origin_street="12 ELM ST", dest_street="400 BEACON ST")
+    legacy = job_row(
+        "legacy_jobs.csv#9", origin_street="12 Elm Street", dest_street="400 BAECON ST", dest_unit=None
+    )
+    result = detect(job_frame, [sm, legacy])
+
+    assert partition(result) == {frozenset({sm["uid"], legacy["uid"]})}
+    assert result.groups["reason"].to_list() == ["fuzzy_address+same_date"]
+
+
+def test_missing_destination_on_one_side_merges_only_on_the_same_date(job_row: Any, job_frame: Any) -> None:
+    blank = {"dest_street": None, "dest_unit": None, "dest_city": None, "dest_zip": None, "dest_state": None}
+    sm = job_row("sm_jobs.csv#5")
+    same_day = job_row("legacy_jobs.csv#9", **blank)
+    next_day = job_row("legacy_jobs.csv#10", service_date=date(2024, 5, 11), **blank)
+    assert partition(detect(job_frame, [sm, same_day])) == {frozenset({sm["uid"], same_day["uid"]})}
+    assert len(partition(detect(job_frame, [sm, next_day]))) == 2
+
+
+def test_canonical_job_keeps_the_destination_block_of_one_member(job_row: Any, job_frame: Any) -> None:
+    """The best member has no destination: the whole block comes from the next one, never mixed."""
+    best = job_row(
+        "sm_jobs.csv#5",
+        status="completed",
+        dest_street=None,
+        dest_unit=None,
+        dest_city=None,
+        dest_zip=None,
+        dest_state=None,
+    )
+    other = job_row("legacy_jobs.csv#9", status="booked")
+    job = detect(job_frame, [best, other]).jobs.row(0, named=True)
+    assert (job["dest_street"], job["dest_unit"], job["dest_city"]) == ("400 BEACON ST", "APT 3", "BROOKLINE")
+
+
+# ------------------------------------------------------------------------------ must stay apart
+
+
+def test_same_route_on_a_different_date_stays_apart(job_row: Any, job_frame: Any) -> None:
+    first = job_row("sm_jobs.csv#2", record_id="100-1", job_number="100-1")
+    later = job_row("legacy_jobs.csv#3", service_date=date(2024, 5, 10) + timedelta(days=4))
+    assert len(partition(detect(job_frame, [first, later]))) == 2
+
+
+def test_same_date_to_a_different_destination_stays_apart(job_row: Any, job_frame: Any) -> None:
+    first = job_row("sm_jobs.csv#2")
+    elsewhere = job_row("legacy_jobs.csv#3", dest_street="77 HARVARD AVE", dest_zip="02134")
+    other_house = job_row("legacy_jobs.csv#4", dest_street="402 BEACON ST")
+    result = detect(job_frame, [first, elsewhere, other_house])
+    assert len(partition(result)) == 3
+    assert result.groups.height == 0
+
+
+def test_different_customers_never_merge(job_row: Any, job_frame: Any) -> None:
+    rows = [job_row("sm_jobs.csv#2", customer_id="cus_a"), job_row("legacy_jobs.csv#2", customer_id="cus_b")]
+    assert len(partition(detect(job_frame, rows))) == 2
+
+
+def test_two_numbered_jobs_of_one_system_are_never_joined_through_a_third_row(
+    job_row: Any, job_frame: Any
+) -> None:
+    """Packing day and moving day of one quote: same route, one day apart, different job numbers."""
+    packing = job_row(
+        "sm_jobs.csv#2",
+        job_number="500-1",
+        record_id="500-1",
+        service_type="packing",
+        service_date=date(2024, 5, 9),
+    )
+    moving = job_row("sm_jobs.csv#3", job_number="500-2", record_id="500-2")
+    legacy = job_row("legacy_jobs.csv#8", job_number="L-1", record_id="L-1")
+    groups = partition(detect(job_frame, [packing, moving, legacy]))
+    assert frozenset({packing["uid"], moving["uid"]}) not in groups
+    assert frozenset({moving["uid"], legacy["uid"]}) in groups  # the stronger (same-date) pair wins
+
+
+# ------------------------------------------------------------------------------------- identity
+
+
+def test_job_ids_are_stable_and_derived_from_the_smallest_member_key(job_row: Any, job_frame: Any) -> None:
+    rows = [
+        job_row("sm_jobs.csv#2", record_id="10356-2", job_number="10356-2"),
+        job_row("legacy_jobs.csv#7", record_id="L-1", job_number="L-1"),
+        job_row("legacy_jobs.csv#8", record_id="L-2", job_number="L-2", service_date=date(2025, 1, 1)),
+    ]
+    first = detect(job_frame, rows)
+    again = detect(job_frame, list(reversed(rows)))
+    assert first.jobs.equals(again.jobs)
+    assert first.source_map.equals(again.source_map)
+    assert set(first.jobs["job_id"]) == {job_id_for("legacy_jobs.csv|L-1"), job_id_for("legacy_jobs.csv|L-2")}
+
+
+@pytest.mark.parametrize("n_rows", [0, 1])
+def test_tiny_inputs(job_row: Any, job_frame: Any, n_rows: int) -> None:
+    rows = [job_row("sm_jobs.csv#2")][:n_rows]
+    result = detect(job_frame, rows)
+    assert (result.jobs.height, result.source_map.height, result.groups.height) == (n_rows, n_rows, 0)
