@@ -1,0 +1,323 @@
+"""Read ``PROCESSED_DIR`` into one frame per final table, shaped like its staging table.
+
+Everything here is Polars and pure (no database): column renames from the Parquet contract to the
+table contract, the customer of every job and lead row (from the unification map), the whole-file
+quarantine rows (line 0, column ``*``), and the checks that would otherwise surface as a foreign
+key or duplicate-key error deep inside the merge. A check that fails raises ``TerminalLoadError``
+naming the table and the first offending key, before any connection is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from crm_pipeline.db.merge import MergeSpec
+from crm_pipeline.errors import InputError, TerminalLoadError
+from crm_pipeline.load import tables as T
+
+BRANCHES_YAML = Path(__file__).resolve().parent.parent / "clean" / "branches.yaml"
+
+PERSONS = "persons.parquet"
+JOBS = "jobs.parquet"
+LEADS = "leads.parquet"
+QUARANTINE = "quarantine.parquet"
+FILES = "files.parquet"
+CUSTOMERS = "customers.parquet"
+UNIFICATION_MAP = "unification_map.parquet"
+MATCH_RUN = "match_run.json"
+
+REQUIRED_FILES = (PERSONS, JOBS, LEADS, QUARANTINE, FILES, CUSTOMERS, UNIFICATION_MAP, MATCH_RUN)
+
+
+@dataclass(frozen=True)
+class LoadInputs:
+    """The frames to stage, keyed by final table name, plus the branch reference."""
+
+    frames: dict[str, pl.DataFrame]
+    branch_names: list[str]
+    branch_aliases: dict[str, str]  # alias → canonical branch name
+    files: list[str]
+    input_fingerprint: str
+    match_run_id: str
+
+    def frame(self, spec: MergeSpec) -> pl.DataFrame:
+        return self.frames[spec.table]
+
+
+def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES_YAML) -> LoadInputs:
+    """Read and check every input of the load; raises ``InputError`` / ``TerminalLoadError``."""
+    processed_dir = Path(processed_dir)
+    missing = [name for name in REQUIRED_FILES if not (processed_dir / name).exists()]
+    if missing:
+        raise InputError(
+            f"missing {', '.join(missing)} (run `crm-pipeline clean` and `crm-pipeline match` first)",
+            file=processed_dir,
+        )
+
+    files = _read(
+        processed_dir / FILES,
+        [
+            "file",
+            "sha256",
+            "profile",
+            "encoding",
+            "delimiter",
+            "rows_in",
+            "rows_clean",
+            "rows_quarantined",
+            "status",
+            "error",
+        ],
+    )
+    persons = _read(processed_dir / PERSONS, ["uid", "file", *_without(T.SOURCE_PERSON_RECORDS.columns)])
+    jobs = _read(
+        processed_dir / JOBS, ["uid", "file", *_without(T.SOURCE_JOB_RECORDS.columns, "customer_id")]
+    )
+    leads = _read(
+        processed_dir / LEADS,
+        [
+            "uid",
+            "file",
+            "record_id",
+            "lead_id",
+            "move_date",
+            "move_size",
+            "origin_zip",
+            "destination_zip",
+            "branch",
+            "referral_source",
+            "created_at",
+        ],
+    )
+    quarantine = _read(
+        processed_dir / QUARANTINE, ["uid", "file", "line", "column", "rule", "raw_value", "profile"]
+    )
+    customers = _read(processed_dir / CUSTOMERS, ["customer_id", *T.CUSTOMERS.columns])
+    umap = _read(processed_dir / UNIFICATION_MAP, ["uid", "file", "record_id", "customer_id"])
+    match_run = _read_match_run(processed_dir / MATCH_RUN)
+    match_run_id = str(match_run["match_run_id"][0])
+
+    file_names = files["file"]
+    frames: dict[str, pl.DataFrame] = {}
+    frames[T.SOURCE_FILES.table] = files.rename({"file": "file_name"}).with_columns(
+        pl.lit(run_id).alias("run_id")
+    )
+    frames[T.QUARANTINE.table] = (
+        quarantine.rename({"file": "file_name", "column": "column_name"})
+        .with_columns(
+            pl.col("line").fill_null(0),  # a file rejected whole
+            pl.col("column_name").fill_null("*"),
+            pl.lit(run_id).alias("run_id"),
+        )
+        .unique(subset=list(T.QUARANTINE.key), keep="first", maintain_order=True)
+    )
+    frames[T.SOURCE_PERSON_RECORDS.table] = persons.rename({"file": "file_name"})
+    frames[T.MATCH_RUNS.table] = match_run
+    frames[T.CUSTOMERS.table] = customers
+    frames[T.CUSTOMER_SOURCE_MAP.table] = umap.rename({"file": "file_name"}).with_columns(
+        pl.lit(match_run_id).alias("match_run_id")
+    )
+    customer_of = umap.select("uid", "customer_id")
+    frames[T.SOURCE_JOB_RECORDS.table] = jobs.rename({"file": "file_name"}).join(
+        customer_of, on="uid", how="left"
+    )
+    frames[T.LEADS.table] = leads.rename({"file": "file_name"}).join(customer_of, on="uid", how="left")
+
+    for spec in T.MERGE_ORDER:
+        frames[spec.table] = _normalize(frames[spec.table].select(spec.staged_columns))
+        _check_unique(spec, frames[spec.table])
+
+    _check_references(frames, file_names)
+    names, aliases = _branches(branches_yaml, frames)
+    fingerprint = _fingerprint(files)
+    return LoadInputs(
+        frames=frames,
+        branch_names=names,
+        branch_aliases=aliases,
+        files=file_names.to_list(),
+        input_fingerprint=fingerprint,
+        match_run_id=match_run_id,
+    )
+
+
+def csv_chunks(frame: pl.DataFrame, rows_per_chunk: int = 50_000) -> Iterator[bytes]:
+    """The frame as CSV without header, in chunks for ``COPY … (FORMAT csv)`` (null = empty field)."""
+    for part in frame.iter_slices(n_rows=rows_per_chunk):
+        buf = io.BytesIO()
+        part.write_csv(buf, include_header=False)
+        yield buf.getvalue()
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def _without(columns: tuple[str, ...], *added: str) -> list[str]:
+    """A table's columns as named in Parquet: without ``file_name`` (``file`` there) and the
+    columns the load adds itself."""
+    return [c for c in columns if c != "file_name" and c not in added]
+
+
+def _read(path: Path, columns: list[str]) -> pl.DataFrame:
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # polars raises several types for a corrupt file
+        raise InputError(f"cannot read Parquet: {exc}", file=path) from exc
+    absent = [c for c in columns if c not in schema]
+    if absent:
+        raise InputError(f"missing column(s) {', '.join(absent)}", file=path)
+    return pl.read_parquet(path, columns=columns)
+
+
+def _read_match_run(path: Path) -> pl.DataFrame:
+    """``match_run.json`` → one ``match_runs`` row. The id is the file's own ``match_run_id`` or,
+    when it has none, derived from its content (the same run gives the same id)."""
+    try:
+        doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read match run: {exc}", file=path) from exc
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    run_id = doc.get("match_run_id") or "mr_" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    counts: dict[str, Any] = doc["counts"] if isinstance(doc.get("counts"), dict) else {}
+    model: dict[str, Any] = doc["model"] if isinstance(doc.get("model"), dict) else {}
+
+    def pick(name: str, *more: dict[str, Any]) -> Any:
+        for source in (doc, *more):
+            if source.get(name) is not None:
+                return source[name]
+        return None
+
+    return pl.DataFrame(
+        {
+            "match_run_id": [str(run_id)],
+            "model_sha256": [pick("model_sha256", model) or model.get("sha256")],
+            "threshold": [pick("threshold")],
+            "n_records": [pick("n_records", counts)],
+            "n_pairs": [pick("n_pairs", counts)],
+            "n_customers": [pick("n_customers", counts)],
+            "metrics": [canonical],
+            # when the file has no time of its own: its modification time (stable across reruns)
+            "created_at": [pick("created_at") or _mtime_utc(path)],
+        },
+        schema={
+            "match_run_id": pl.String,
+            "model_sha256": pl.String,
+            "threshold": pl.Float64,
+            "n_records": pl.Int64,
+            "n_pairs": pl.Int64,
+            "n_customers": pl.Int64,
+            "metrics": pl.String,
+            "created_at": pl.String,
+        },
+    )
+
+
+def _mtime_utc(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+
+
+# ------------------------------------------------------------------------------------ shaping
+
+
+def _normalize(frame: pl.DataFrame) -> pl.DataFrame:
+    """Empty text is NULL (the contract); list columns as sorted comma-joined text; naive UTC times."""
+    exprs: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.String:
+            exprs.append(pl.when(col == "").then(None).otherwise(col).alias(name))
+        elif isinstance(dtype, pl.List):
+            exprs.append(col.list.sort().list.join(",").alias(name))
+        elif isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            exprs.append(col.dt.convert_time_zone("UTC").dt.replace_time_zone(None).alias(name))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _check_unique(spec: MergeSpec, frame: pl.DataFrame) -> None:
+    key = list(spec.key)
+    dup = frame.filter(pl.struct(key).is_duplicated()).select(key).head(1)
+    if dup.height:
+        shown = ", ".join(f"{k}={dup[k][0]}" for k in key)
+        raise TerminalLoadError(
+            f"{spec.table}: duplicate key ({shown}) in the input", table=spec.table, key=shown
+        )
+
+
+def _first_missing(frame: pl.DataFrame, column: str, allowed: pl.Series) -> Any:
+    bad = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(allowed.implode()))
+    return bad[column][0] if bad.height else None
+
+
+def _check_references(frames: dict[str, pl.DataFrame], file_names: pl.Series) -> None:
+    """What the foreign keys will demand, checked up front so the error names the row."""
+    for spec in (T.QUARANTINE, T.SOURCE_PERSON_RECORDS, T.CUSTOMER_SOURCE_MAP, T.SOURCE_JOB_RECORDS, T.LEADS):
+        bad = _first_missing(frames[spec.table], "file_name", file_names)
+        if bad is not None:
+            raise TerminalLoadError(
+                f"{spec.table}: file {bad!r} is not in {FILES}", table=spec.table, key=f"file_name={bad}"
+            )
+    person_uids = frames[T.SOURCE_PERSON_RECORDS.table]["uid"]
+    bad = _first_missing(frames[T.CUSTOMER_SOURCE_MAP.table], "uid", person_uids)
+    if bad is not None:
+        raise TerminalLoadError(
+            f"customer_source_map: uid {bad!r} is not in {PERSONS}",
+            table="customer_source_map",
+            key=f"uid={bad}",
+        )
+    customer_ids = frames[T.CUSTOMERS.table]["customer_id"]
+    bad = _first_missing(frames[T.CUSTOMER_SOURCE_MAP.table], "customer_id", customer_ids)
+    if bad is not None:
+        raise TerminalLoadError(
+            f"customer_source_map: customer {bad!r} is not in {CUSTOMERS}",
+            table="customer_source_map",
+            key=f"customer_id={bad}",
+        )
+    jobs = frames[T.SOURCE_JOB_RECORDS.table]
+    orphans = jobs.filter(pl.col("customer_id").is_null())["uid"]
+    if orphans.len():
+        shown = ", ".join(orphans.head(5).to_list())
+        raise TerminalLoadError(
+            f"source_job_records: {orphans.len()} job row(s) have no customer in {UNIFICATION_MAP} "
+            f"(first: {shown}); every job needs a customer",
+            table="source_job_records",
+            key=f"uid={orphans[0]}",
+        )
+
+
+def _branches(path: Path, frames: dict[str, pl.DataFrame]) -> tuple[list[str], dict[str, str]]:
+    """Branch names from the reference table plus any other branch value in the data; aliases from
+    the reference table (each canonical name is also an alias of itself)."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the branch reference table: {exc}", file=path) from exc
+    names: set[str] = set()
+    aliases: dict[str, str] = {}
+    for entry in doc.get("branches", []):
+        name = str(entry["name"]).strip()
+        names.add(name)
+        for alias in [name, *(str(a).strip() for a in entry.get("aliases", []) or [])]:
+            if aliases.setdefault(alias, name) != name:
+                raise InputError(
+                    f"alias {alias!r} names two branches ({aliases[alias]!r}, {name!r})", file=path
+                )
+    for table in (T.SOURCE_PERSON_RECORDS, T.SOURCE_JOB_RECORDS, T.LEADS, T.CUSTOMERS):
+        names.update(frames[table.table]["branch"].drop_nulls().unique().to_list())
+    return sorted(names), aliases
+
+
+def _fingerprint(files: pl.DataFrame) -> str:
+    """sha256 over the input files' own hashes, in name order: the identity of the raw input."""
+    digest = hashlib.sha256()
+    for name, sha in files.select("file", "sha256").sort("file").iter_rows():
+        digest.update(f"{name}\t{sha}\n".encode())
+    return digest.hexdigest()

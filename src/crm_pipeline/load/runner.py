@@ -1,0 +1,364 @@
+"""Phase 3 entry point: ``run_load(processed_dir, settings)`` → ``LoadResult``.
+
+The flow of one attempt (all of it one transaction, as ``crm_loader``):
+
+1. ``begin_load``: ``SET LOCAL lock_timeout``/``TimeZone``/``work_mem``, then a transaction-level
+   advisory lock, so two loads never interleave;
+2. the ledger's run row (``pipeline_runs``, ``pipeline_stages`` = running);
+3. branches and branch aliases (small, merged first: other tables carry branch names);
+4. ``COPY`` every input frame into its TEMP staging table;
+5. merge each staging table into its final table, parents before children;
+6. delete rows of reloaded files that the input no longer has, children before parents;
+7. ledger = succeeded; COMMIT. Then ``ANALYZE`` (outside the transaction; the data is already safe).
+
+A retryable error (connection lost, server shutting down or restarting, serialization failure,
+deadlock, lock timeout) rolls the attempt back and tenacity tries again with exponential backoff;
+anything else stops at once. A load that ends in an error is recorded as failed in the ledger in a
+separate transaction. A load that is killed leaves no trace: the transaction never committed.
+
+``checkpoint`` (tests only): called with a point name at each step, e.g. ``"copy:customers"`` while
+that COPY is open, ``"merge:leads"`` after that merge, ``"before_commit"``. The crash tests pass a
+function that pauses there so the test can SIGKILL the process; see ``CHECKPOINTS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from crm_pipeline.config import Settings
+from crm_pipeline.db import load_tx
+from crm_pipeline.db.connection import Connection, connect
+from crm_pipeline.db.errors import translate_errors
+from crm_pipeline.db.merge import MergeSpec, copy_chunks, create_staging, delete_missing, fetch_pairs, merge
+from crm_pipeline.errors import PipelineError, TransientLoadError
+from crm_pipeline.load import tables as T
+from crm_pipeline.load.inputs import LoadInputs, csv_chunks, read_inputs
+from crm_pipeline.load.result import LoadResult, TableCounts, ledger_counts_json
+from crm_pipeline.logs import mask_pii
+
+log = logging.getLogger(__name__)
+
+STAGE = "load"
+Checkpoint = Callable[[str], None]
+
+#: Every point ``checkpoint`` is called at, in order (``<table>``: each table of ``tables.ALL_TABLES``
+#: for ``copy:``; each table of ``tables.MERGE_ORDER`` for ``merge:``).
+CHECKPOINTS = (
+    "locked",
+    "branches",
+    "copy:<table>",
+    "copied",
+    "merge:<table>",
+    "deleted",
+    "ledger",
+    "before_commit",
+    "committed",
+)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Knobs of the load; the defaults suit a nightly batch."""
+
+    attempts: int = 5  # tries in all, for retryable errors
+    backoff_initial_s: float = 0.5  # then doubled each retry, capped at backoff_max_s
+    backoff_max_s: float = 8.0
+    lock_timeout_s: float = 60.0  # longest wait for a lock, the other load's advisory lock included
+    chunk_rows: int = 50_000  # rows per CSV chunk sent to COPY
+    analyze: bool = True
+
+
+@dataclass
+class _Attempt:
+    """What one committed attempt measured."""
+
+    tables: list[TableCounts]
+    timings: dict[str, float]
+    orphan_customers: int
+
+
+def run_load(
+    processed_dir: Path,
+    settings: Settings,
+    run_id: str | None = None,
+    *,
+    options: LoadOptions | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> LoadResult:
+    """Load ``processed_dir`` (clean + match output) into PostgreSQL; see the module docstring.
+
+    ``run_id``: the pipeline run this load belongs to (the facade's); ``None`` makes a standalone
+    run whose ledger row this load creates and closes.
+    """
+    options = options or LoadOptions()
+    began = time.perf_counter()
+    owns_run = run_id is None
+    run_id = run_id or str(uuid.uuid4())
+    started_at = datetime.now(UTC)
+    processed_dir = Path(processed_dir)
+
+    read_began = time.perf_counter()
+    inputs = read_inputs(processed_dir, run_id)
+    read_seconds = time.perf_counter() - read_began
+    log.info("load %s: read %s in %.2fs", run_id, processed_dir, read_seconds)
+
+    attempts = 0
+    retrying = Retrying(
+        stop=stop_after_attempt(options.attempts),
+        wait=wait_exponential(multiplier=options.backoff_initial_s, max=options.backoff_max_s),
+        retry=retry_if_exception(lambda exc: isinstance(exc, PipelineError) and exc.retryable),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                attempts += 1
+                done = _load_once(
+                    inputs,
+                    settings,
+                    run_id=run_id,
+                    started_at=started_at,
+                    owns_run=owns_run,
+                    options=options,
+                    checkpoint=checkpoint or _no_checkpoint,
+                )
+    except PipelineError as exc:
+        _record_failure(settings, inputs, run_id=run_id, started_at=started_at, owns_run=owns_run, error=exc)
+        if exc.retryable:
+            raise TransientLoadError(
+                f"load gave up after {attempts} attempt(s): {exc}. No partial load is visible; run "
+                "`crm-pipeline load` again when the database is back",
+                table=getattr(exc, "table", None),
+                key=getattr(exc, "key", None),
+            ) from exc
+        raise
+
+    timings = {"read": read_seconds, **done.timings}
+    warnings: list[str] = []
+    if options.analyze:
+        analyze_began = time.perf_counter()
+        warnings = _analyze(settings)
+        timings["analyze"] = time.perf_counter() - analyze_began
+    result = LoadResult(
+        run_id=run_id,
+        processed_dir=processed_dir,
+        tables=done.tables,
+        timings=timings,
+        attempts=attempts,
+        orphan_customers=done.orphan_customers,
+        input_fingerprint=inputs.input_fingerprint,
+        seconds=time.perf_counter() - began,
+        warnings=warnings,
+    )
+    log.info(
+        "load %s: %d inserted, %d updated, %d deleted in %.2fs (%d attempt(s))",
+        run_id,
+        result.inserted,
+        result.updated,
+        result.deleted,
+        result.seconds,
+        attempts,
+    )
+    return result
+
+
+def _load_once(
+    inputs: LoadInputs,
+    settings: Settings,
+    *,
+    run_id: str,
+    started_at: datetime,
+    owns_run: bool,
+    options: LoadOptions,
+    checkpoint: Checkpoint,
+) -> _Attempt:
+    """One attempt: everything in one transaction; returns only after COMMIT."""
+    timings: dict[str, float] = {}
+    copy_s: dict[str, float] = {}
+    merge_s: dict[str, float] = {}
+    counts: dict[str, TableCounts] = {}
+
+    with _timed(timings, "connect+lock"):
+        conn = connect(settings, "loader", application_name="crm-pipeline load")
+    with conn:
+        with translate_errors(), conn.transaction():
+            with _timed(timings, "connect+lock"):
+                load_tx.begin_load(conn, lock_timeout_s=options.lock_timeout_s)
+            checkpoint("locked")
+            with _timed(timings, "ledger"):
+                load_tx.open_run(
+                    conn,
+                    run_id=run_id,
+                    stage=STAGE,
+                    started_at=started_at,
+                    raw_dir=None,
+                    input_fingerprint=inputs.input_fingerprint,
+                )
+            with _timed(timings, "branches"):
+                counts.update(_load_branches(conn, inputs, options, checkpoint))
+            checkpoint("branches")
+
+            with _timed(timings, "copy"):
+                for spec in T.MERGE_ORDER:
+                    began = time.perf_counter()
+                    _stage(conn, spec, inputs.frame(spec), options, checkpoint)
+                    copy_s[spec.table] = time.perf_counter() - began
+            checkpoint("copied")
+
+            with _timed(timings, "merge"):
+                for spec in T.MERGE_ORDER:
+                    began = time.perf_counter()
+                    with translate_errors(table=spec.table):
+                        merged = merge(conn, spec)
+                    merge_s[spec.table] = time.perf_counter() - began
+                    counts[spec.table] = TableCounts(
+                        table=spec.table,
+                        staged=inputs.frame(spec).height,
+                        inserted=merged.inserted,
+                        updated=merged.updated,
+                    )
+                    checkpoint(f"merge:{spec.table}")
+
+            with _timed(timings, "delete"):
+                for spec in T.DELETE_ORDER:
+                    with translate_errors(table=spec.table):
+                        gone = delete_missing(conn, spec, T.SOURCE_FILES.staging_table, "file_name")
+                    counts[spec.table] = _with(counts[spec.table], deleted=gone)
+            checkpoint("deleted")
+
+            with _timed(timings, "ledger"):
+                orphans = load_tx.orphan_customers(conn)
+                tables = [
+                    _with(
+                        counts[name], copy_seconds=copy_s.get(name, 0.0), merge_seconds=merge_s.get(name, 0.0)
+                    )
+                    for name in T.ALL_TABLES
+                ]
+                ledger_counts = ledger_counts_json(tables, timings, orphan_customers=orphans)
+                load_tx.close_run(
+                    conn,
+                    run_id=run_id,
+                    stage=STAGE,
+                    started_at=started_at,
+                    counts=ledger_counts,
+                    owns_run=owns_run,
+                )
+            checkpoint("ledger")
+            checkpoint("before_commit")
+            commit_began = time.perf_counter()
+        timings["commit"] = time.perf_counter() - commit_began
+    checkpoint("committed")
+    return _Attempt(tables=tables, timings=timings, orphan_customers=orphans)
+
+
+def _load_branches(
+    conn: Connection, inputs: LoadInputs, options: LoadOptions, checkpoint: Checkpoint
+) -> dict[str, TableCounts]:
+    """Branch names first (ids are serial), then aliases pointing at those ids."""
+    names = pl.DataFrame({"name": inputs.branch_names}, schema={"name": pl.String})
+    _stage(conn, T.BRANCHES, names, options, checkpoint)
+    with translate_errors(table=T.BRANCHES.table):
+        merged_names = merge(conn, T.BRANCHES)
+        ids = fetch_pairs(conn, "branches", "name", "branch_id")
+    aliases = pl.DataFrame(
+        {
+            "alias": list(inputs.branch_aliases),
+            "branch_id": [ids[name] for name in inputs.branch_aliases.values()],
+        },
+        schema={"alias": pl.String, "branch_id": pl.Int64},
+    )
+    _stage(conn, T.BRANCH_ALIASES, aliases, options, checkpoint)
+    with translate_errors(table=T.BRANCH_ALIASES.table):
+        merged_aliases = merge(conn, T.BRANCH_ALIASES)
+    return {
+        "branches": TableCounts("branches", names.height, merged_names.inserted, merged_names.updated),
+        "branch_aliases": TableCounts(
+            "branch_aliases", aliases.height, merged_aliases.inserted, merged_aliases.updated
+        ),
+    }
+
+
+def _stage(
+    conn: Connection, spec: MergeSpec, frame: pl.DataFrame, options: LoadOptions, checkpoint: Checkpoint
+) -> None:
+    """TEMP staging table + one COPY of the frame (``checkpoint`` runs while the COPY is open)."""
+    with translate_errors(table=spec.table):
+        create_staging(conn, spec)
+        copy_chunks(
+            conn,
+            spec,
+            csv_chunks(frame.select(spec.staged_columns), options.chunk_rows),
+            after_first_chunk=lambda: checkpoint(f"copy:{spec.table}"),
+        )
+
+
+def _analyze(settings: Settings) -> list[str]:
+    """ANALYZE the loaded tables; a failure here is a warning (the data is committed)."""
+    try:
+        notices = load_tx.analyze(settings, T.ALL_TABLES)
+    except PipelineError as exc:
+        log.warning("ANALYZE after the load failed (the data is committed): %s", exc)
+        return [f"ANALYZE failed: {exc}"]
+    for notice in notices:
+        log.warning("ANALYZE: %s", notice)
+    return notices
+
+
+def _record_failure(
+    settings: Settings,
+    inputs: LoadInputs,
+    *,
+    run_id: str,
+    started_at: datetime,
+    owns_run: bool,
+    error: PipelineError,
+) -> None:
+    try:
+        load_tx.record_failure(
+            settings,
+            run_id=run_id,
+            stage=STAGE,
+            started_at=started_at,
+            raw_dir=None,
+            input_fingerprint=inputs.input_fingerprint,
+            error=mask_pii(str(error)),
+            owns_run=owns_run,
+        )
+    except PipelineError as exc:
+        log.warning("could not record the failed load %s in the ledger: %s", run_id, exc)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning("load attempt %d failed (%s); retrying in %.1fs", state.attempt_number, exc, wait)
+
+
+def _with(counts: TableCounts, **changes: float | int) -> TableCounts:
+    from dataclasses import replace
+
+    return replace(counts, **changes)  # type: ignore[arg-type]
+
+
+def _no_checkpoint(_point: str) -> None:
+    return None
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = timings.get(step, 0.0) + time.perf_counter() - began

@@ -1,0 +1,433 @@
+"""Helpers for the load tests: contract-conforming PROCESSED_DIR fixtures and table checksums.
+
+``write_processed(dir, version=1)`` writes persons / jobs / leads / quarantine / files /
+customers / unification_map Parquet files and match_run.json as the clean and match stages do
+(docs/contracts.md). Version 2 is the same export a day later: one customer's email changed, one
+customer row gone from its file, one new job, one new quarantined value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import psycopg
+
+SM_CUSTOMERS = "sm_customers.csv"
+SM_JOBS = "sm_jobs.csv"
+LEGACY_CUSTOMERS = "legacy_customers.csv"
+LEADS_FILE = "leads.csv"
+REJECTED = "notes.csv"
+
+BRANCHES = ["Boston", "Chicago", "New York City"]
+
+PERSON_COLUMNS = [
+    "uid",
+    "file",
+    "line",
+    "record_id",
+    "profile",
+    "source_system",
+    "source_customer_id",
+    "name_title",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "email",
+    "phone",
+    "phone_ext",
+    "phone_type",
+    "phone2",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "zip",
+    "zip4",
+    "branch",
+    "created_at",
+    "event_date",
+    "dest_street",
+    "dest_city",
+    "dest_state",
+    "dest_zip",
+]
+
+
+def customer_id(n: int) -> str:
+    return "cus_" + hashlib.sha256(f"c{n}".encode()).hexdigest()[:16]
+
+
+def email_of(n: int, version: int) -> str:
+    return f"changed{n}@example.org" if (version == 2 and n == 1) else f"person{n}@example.com"
+
+
+def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
+    """Write a PROCESSED_DIR for ``people`` customers; returns ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    persons: list[dict[str, Any]] = []
+    jobs: list[dict[str, Any]] = []
+    leads: list[dict[str, Any]] = []
+    umap: list[dict[str, Any]] = []
+    customers: list[dict[str, Any]] = []
+    base = dt.datetime(2024, 1, 1, 9, 30)
+
+    def person(n: int, file: str, line: int, record_id: str, profile: str, system: str, **extra: Any) -> None:
+        row: dict[str, Any] = dict.fromkeys(PERSON_COLUMNS)
+        row.update(
+            uid=f"{file}#{line}",
+            file=file,
+            line=line,
+            record_id=record_id,
+            profile=profile,
+            source_system=system,
+            first_name=f"Name{n}",
+            last_name=f"O'Neil{n}",
+            email=email_of(n, version),
+            phone=f"+1555{n:07d}",
+            street=f"{n} N MAIN ST",
+            city="SPRINGFIELD",
+            state="IL",
+            zip=f"{62700 + n:05d}",
+            branch=BRANCHES[n % 3],
+            created_at=base + dt.timedelta(days=n),
+            event_date=(base + dt.timedelta(days=n)).date(),
+        )
+        row.update(extra)
+        persons.append(row)
+        umap.append(
+            {
+                "uid": row["uid"],
+                "file": file,
+                "line": line,
+                "record_id": record_id,
+                "customer_id": customer_id(n),
+            }
+        )
+
+    gone = 3 if version == 2 else None  # version 2: this customer's SmartMoving row was deleted
+    for n in range(people):
+        if n != gone:
+            person(
+                n,
+                SM_CUSTOMERS,
+                n + 2,
+                f"sm-{n}",
+                "smartmoving_customers",
+                "smartmoving",
+                source_customer_id=f"sm-{n}",
+                phone_type="mobile",
+            )
+        if n % 2 == 0:
+            person(
+                n,
+                LEGACY_CUSTOMERS,
+                n // 2 + 2,
+                f"{1000 + n}",
+                "legacy_customers",
+                "legacy",
+                source_customer_id=f"{1000 + n}",
+                unit="APT 4" if n % 4 == 0 else None,
+            )
+    line = 2
+    n_jobs = people + (1 if version == 2 else 0)
+    for j in range(n_jobs):
+        n = j % people
+        file, rec = SM_JOBS, f"{10000 + j}-1"
+        person(
+            n,
+            file,
+            line,
+            rec,
+            "smartmoving_jobs",
+            "smartmoving",
+            source_customer_id=f"sm-{n}",
+            dest_street="1 ELM ST",
+            dest_city="BOSTON",
+            dest_state="MA",
+            dest_zip="02139",
+        )
+        jobs.append(
+            {
+                "uid": f"{file}#{line}",
+                "file": file,
+                "line": line,
+                "record_id": rec,
+                "profile": "smartmoving_jobs",
+                "source_system": "smartmoving",
+                "job_number": rec,
+                "quote_number": str(10000 + j),
+                "source_customer_id": f"sm-{n}",
+                "service_date": dt.date(2024, 3, 1) + dt.timedelta(days=j),
+                "service_type": "moving",
+                "status": "completed" if j % 2 else "booked",
+                "branch": BRANCHES[n % 3],
+                "move_size": "2 Bedroom Apartment",
+                "origin_street": f"{n} N MAIN ST",
+                "origin_unit": None,
+                "origin_city": "SPRINGFIELD",
+                "origin_state": "IL",
+                "origin_zip": f"{62700 + n:05d}",
+                "dest_street": "1 ELM ST",
+                "dest_unit": None,
+                "dest_city": "BOSTON",
+                "dest_state": "MA",
+                "dest_zip": "02139",
+                "estimated_total": Decimal("1234.50"),
+                "final_total": Decimal("1300.00") if j % 2 else None,
+                "sales_person": "Pat",
+                "referral_source": "Google",
+                "created_at": base + dt.timedelta(hours=j),
+            }
+        )
+        line += 1
+    for k, n in enumerate(range(0, people, 3)):
+        file, line_no = LEADS_FILE, k + 2
+        person(
+            n,
+            file,
+            line_no,
+            f"L{k}",
+            "leads",
+            "lead",
+            zip=f"{62700 + n:05d}",
+            street=None,
+            city=None,
+            state=None,
+        )
+        leads.append(
+            {
+                "uid": f"{file}#{line_no}",
+                "file": file,
+                "line": line_no,
+                "record_id": f"L{k}",
+                "lead_id": f"L{k}",
+                "move_date": dt.date(2024, 5, 1),
+                "move_size": "Studio",
+                "origin_zip": f"{62700 + n:05d}",
+                "destination_zip": "02139",
+                "branch": BRANCHES[n % 3],
+                "referral_source": "Yelp",
+                "created_at": base,
+            }
+        )
+    for n in range(people):
+        rows = [p for p in persons if umap[persons.index(p)]["customer_id"] == customer_id(n)]
+        customers.append(
+            {
+                "customer_id": customer_id(n),
+                "first_name": f"Name{n}",
+                "middle_name": None,
+                "last_name": f"O'Neil{n}",
+                "name_suffix": "JR" if n == 5 else None,
+                "email": email_of(n, version),
+                "phone": f"+1555{n:07d}",
+                "phone2": None,
+                "street": f"{n} N MAIN ST",
+                "unit": None,
+                "city": "SPRINGFIELD",
+                "state": "IL",
+                "zip": f"{62700 + n:05d}",
+                "branch": BRANCHES[n % 3],
+                "first_seen": base,
+                "last_seen": base + dt.timedelta(days=n),
+                "n_records": len(rows),
+                "source_systems": sorted({r["source_system"] for r in rows}),
+                "smartmoving_customer_id": f"sm-{n}" if n != gone else None,
+            }
+        )
+
+    quarantine = [
+        {
+            "uid": f"{SM_CUSTOMERS}#{people + 2}",
+            "file": SM_CUSTOMERS,
+            "line": people + 2,
+            "column": "Email Address",
+            "rule": "invalid_email",
+            "raw_value": "bob@@x",
+            "profile": "smartmoving_customers",
+        },
+        {
+            "uid": f"{SM_CUSTOMERS}#{people + 2}",
+            "file": SM_CUSTOMERS,
+            "line": people + 2,
+            "column": "Phone Number",
+            "rule": "placeholder_phone",
+            "raw_value": "000-000-0000",
+            "profile": "smartmoving_customers",
+        },
+        {
+            "uid": f"{REJECTED}#0",
+            "file": REJECTED,
+            "line": None,
+            "column": None,
+            "rule": "unknown_profile",
+            "raw_value": None,
+            "profile": None,
+        },
+    ]
+    if version == 2:
+        quarantine.append(
+            {
+                "uid": f"{SM_JOBS}#{line}",
+                "file": SM_JOBS,
+                "line": line,
+                "column": "Service Date",
+                "rule": "unparseable_date",
+                "raw_value": "31/31/2024",
+                "profile": "smartmoving_jobs",
+            }
+        )
+
+    def count(file: str) -> tuple[int, int]:
+        clean = sum(1 for p in persons if p["file"] == file)
+        bad = len({q["line"] for q in quarantine if q["file"] == file})
+        return clean, bad
+
+    files = []
+    for file, profile in (
+        (SM_CUSTOMERS, "smartmoving_customers"),
+        (SM_JOBS, "smartmoving_jobs"),
+        (LEGACY_CUSTOMERS, "legacy_customers"),
+        (LEADS_FILE, "leads"),
+    ):
+        clean, bad = count(file)
+        files.append(
+            {
+                "file": file,
+                "sha256": hashlib.sha256(f"{file}{version}".encode()).hexdigest(),
+                "profile": profile,
+                "encoding": "utf-8",
+                "delimiter": ",",
+                "rows_in": clean + bad,
+                "rows_clean": clean,
+                "rows_quarantined": bad,
+                "status": "ok",
+                "error": None,
+            }
+        )
+    files.append(
+        {
+            "file": REJECTED,
+            "sha256": hashlib.sha256(b"notes").hexdigest(),
+            "profile": None,
+            "encoding": "utf-8",
+            "delimiter": ",",
+            "rows_in": 4,
+            "rows_clean": 0,
+            "rows_quarantined": 4,
+            "status": "rejected",
+            "error": "header matches no profile",
+        }
+    )
+
+    str_cols = {c: pl.String for c in PERSON_COLUMNS}
+    str_cols.update(line=pl.Int64, created_at=pl.Datetime("us"), event_date=pl.Date)
+    pl.DataFrame(persons, schema=str_cols).write_parquet(out / "persons.parquet")
+    pl.DataFrame(
+        jobs,
+        schema_overrides={
+            "estimated_total": pl.Decimal(12, 2),
+            "final_total": pl.Decimal(12, 2),
+            "origin_unit": pl.String,
+            "dest_unit": pl.String,
+        },
+    ).write_parquet(out / "jobs.parquet")
+    pl.DataFrame(leads).write_parquet(out / "leads.parquet")
+    pl.DataFrame(
+        quarantine,
+        schema={
+            "uid": pl.String,
+            "file": pl.String,
+            "line": pl.Int64,
+            "column": pl.String,
+            "rule": pl.String,
+            "raw_value": pl.String,
+            "profile": pl.String,
+        },
+    ).write_parquet(out / "quarantine.parquet")
+    pl.DataFrame(files, schema_overrides={"profile": pl.String, "error": pl.String}).write_parquet(
+        out / "files.parquet"
+    )
+    pl.DataFrame(
+        customers,
+        schema_overrides={
+            "middle_name": pl.String,
+            "name_suffix": pl.String,
+            "phone2": pl.String,
+            "unit": pl.String,
+            "smartmoving_customer_id": pl.String,
+        },
+    ).write_parquet(out / "customers.parquet")
+    pl.DataFrame(umap).write_parquet(out / "unification_map.parquet")
+    (out / "match_run.json").write_text(
+        json.dumps(
+            {
+                "match_run_id": f"mr_fixture_v{version}",
+                "model_sha256": "0" * 64,
+                "threshold": 0.95,
+                "counts": {"n_records": len(persons), "n_pairs": 10, "n_customers": people},
+                "created_at": "2024-06-01T00:00:00",
+            }
+        )
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------------- checksums
+
+#: Final table → (columns compared, order). Left out: what differs from run to run by design —
+#: run ids and load times (lineage), the identity branch_id (compared through the branch name),
+#: customers' created_at/updated_at, audit ids/txids/times (and the timestamps inside its JSON).
+CHECKSUM_QUERIES: dict[str, str] = {
+    "branches": "SELECT name FROM branches ORDER BY name",
+    "branch_aliases": (
+        "SELECT a.alias, b.name FROM branch_aliases a JOIN branches b USING (branch_id) ORDER BY 1"
+    ),
+    "source_files": (
+        "SELECT file_name, sha256, profile, encoding, delimiter, rows_in, rows_clean,"
+        " rows_quarantined, status, error FROM source_files ORDER BY file_name"
+    ),
+    "quarantine": "SELECT uid, file_name, line, column_name, rule, raw_value, profile FROM quarantine"
+    " ORDER BY file_name, line, column_name, rule",
+    "source_person_records": "SELECT * FROM source_person_records ORDER BY uid",
+    "match_runs": "SELECT * FROM match_runs ORDER BY match_run_id",
+    "customers": (
+        "SELECT customer_id, first_name, middle_name, last_name, name_suffix, email, phone, phone2,"
+        " street, unit, city, state, zip, branch, first_seen, last_seen, n_records, source_systems,"
+        " smartmoving_customer_id, gender FROM customers ORDER BY customer_id"
+    ),
+    "customer_source_map": "SELECT * FROM customer_source_map ORDER BY uid",
+    "source_job_records": "SELECT * FROM source_job_records ORDER BY uid",
+    "leads": "SELECT * FROM leads ORDER BY uid",
+    "audit_log": "SELECT table_name, operation, row_pk,"
+    " old_row - 'created_at' - 'updated_at', new_row - 'created_at' - 'updated_at',"
+    " array_remove(changed_columns, 'updated_at'), db_role FROM audit_log"
+    " ORDER BY table_name, row_pk, operation, (new_row->>'email')",
+}
+
+
+def checksums(url: str) -> dict[str, tuple[int, str]]:
+    """Per final table: (row count, md5 of its ordered rows)."""
+    out: dict[str, tuple[int, str]] = {}
+    with psycopg.connect(url) as conn:
+        for table, query in CHECKSUM_QUERIES.items():
+            row = conn.execute(
+                f"SELECT count(*), coalesce(md5(string_agg(q::text, E'\\n')), '') FROM ({query}) AS q"
+            ).fetchone()
+            assert row is not None
+            out[table] = (int(row[0]), str(row[1]))
+    return out
+
+
+def audit_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM audit_log").fetchone()
+        assert row is not None
+        return int(row[0])
