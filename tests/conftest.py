@@ -50,6 +50,18 @@ def database_url(pg_server_url: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+@pytest.fixture(scope="session")
+def migrated_database_url(database_url: str) -> str:
+    """``database_url`` migrated to head: roles, tables, masked views, audit triggers.
+
+    Shared by the session: tests that write rows use their own keys and leave others' rows alone.
+    """
+    from crm_pipeline.db import migrate
+
+    migrate(database_url)
+    return database_url
+
+
 @pytest.fixture
 def fresh_database_url(pg_server_url: str) -> Iterator[str]:
     """Like ``database_url`` but one database per test (for tests that need an empty schema)."""
