@@ -87,6 +87,38 @@ def db_url() -> None:
     print(server.redact(server.admin_url()))  # noqa: T201 - machine-readable output
 
 
+@db_app.command("status")
+def db_status() -> None:
+    """Server, PostgreSQL version, schema revision, roles and audit triggers; exit 1 on a problem.
+
+    Example: crm-pipeline db status
+    """
+    from rich.table import Table
+
+    from crm_pipeline.db import health
+
+    report = health.check()
+    table = Table(show_header=False, box=None)
+    for label, value in health.summary_rows(report):
+        table.add_row(f"[bold]{label}[/]", value)
+    console.print(table)
+    if report.problems:
+        raise PipelineError("database not healthy: " + "; ".join(report.problems))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Upgrade the schema to the newest revision (alembic upgrade head) and print it.
+
+    Example: DATABASE_URL=postgresql://postgres@db.example/crm crm-pipeline db migrate
+    """
+    from crm_pipeline import db
+    from crm_pipeline.config import get_settings
+
+    revision = db.migrate(get_settings())
+    console.print(f"[green]schema at revision {revision}[/] (head {db.head_revision()})")
+
+
 def main() -> None:
     """Console-script entry point with the one error handler."""
     try:

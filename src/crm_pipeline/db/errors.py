@@ -17,6 +17,7 @@ its DETAIL (which quotes row values); the CLI masks emails and phones in whateve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,6 +33,12 @@ from crm_pipeline.errors import (
 )
 
 _UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+# FATAL messages of a refused connection → the SQLSTATE the server sent with them.
+_LOGIN_REFUSALS = (
+    (re.compile(r"password authentication failed|no password supplied"), "28P01"),
+    (re.compile(r'is not permitted to log in|role "[^"]*" does not exist|no pg_hba.conf entry'), "28000"),
+    (re.compile(r'database "[^"]*" does not exist'), "3D000"),
+)
 
 
 def translate(exc: BaseException, *, table: str | None = None) -> PipelineError:
@@ -43,8 +50,8 @@ def translate(exc: BaseException, *, table: str | None = None) -> PipelineError:
     if not isinstance(exc, psycopg.Error):
         return TerminalLoadError(f"database error: {exc}", table=table)
 
-    state = exc.sqlstate or ""
     message = _message(exc)
+    state = exc.sqlstate or _connect_failure_state(message)
     where = f" (table {table})" if table else ""
     if not state or state.startswith("08") or state in _UNAVAILABLE_STATES:
         return DatabaseUnavailable(f"cannot reach PostgreSQL: {message}")
@@ -59,6 +66,14 @@ def translate(exc: BaseException, *, table: str | None = None) -> PipelineError:
         return TransientLoadError(f"{message}{where} — retrying can help", table=table)
     key = exc.diag.constraint_name
     return TerminalLoadError(f"{message}{where}", table=table or exc.diag.table_name, key=key)
+
+
+def _connect_failure_state(message: str) -> str:
+    """libpq reports a refused login as text only (no SQLSTATE): recognise the server's words."""
+    for pattern, state in _LOGIN_REFUSALS:
+        if pattern.search(message):
+            return state
+    return ""
 
 
 def _message(exc: psycopg.Error) -> str:
