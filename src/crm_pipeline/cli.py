@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -117,6 +118,27 @@ def db_migrate() -> None:
 
     revision = db.migrate(get_settings())
     console.print(f"[green]schema at revision {revision}[/] (head {db.head_revision()})")
+
+
+@app.command("load")
+def load(
+    processed_dir: Annotated[
+        Path, typer.Argument(help="Output of `clean` + `match` (Parquet files, match_run.json).")
+    ] = Path("data/processed"),
+) -> None:
+    """Phase 3: load PROCESSED_DIR into PostgreSQL (COPY → staging → merge, one transaction).
+
+    A rerun of the same input changes nothing; prints rows inserted / updated / unchanged per table.
+
+    Example: crm-pipeline load data/processed
+    """
+    from crm_pipeline.config import get_settings
+    from crm_pipeline.load import run_load
+    from crm_pipeline.load.result import summary_tables
+
+    result = run_load(processed_dir, get_settings())
+    for table in summary_tables(result):
+        console.print(table)
 
 
 def main() -> None:

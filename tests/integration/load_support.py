@@ -1,9 +1,11 @@
 """Helpers for the load tests: contract-conforming PROCESSED_DIR fixtures and table checksums.
 
-``write_processed(dir, version=1)`` writes persons / jobs / leads / quarantine / files /
-customers / unification_map Parquet files and match_run.json as the clean and match stages do
-(docs/contracts.md). Version 2 is the same export a day later: one customer's email changed, one
-customer row gone from its file, one new job, one new quarantined value.
+``write_processed(dir)`` writes persons / jobs / leads / quarantine / files / customers /
+unification_map Parquet files and match_run.json as the clean and match stages do
+(docs/contracts.md). The flags make the same export a day later: ``changed_email`` (customer 1's
+email changed everywhere), ``dropped_row`` (customer 3's SmartMoving row gone from its file),
+``extra_job`` (one new job, with one new quarantined value in the same file); ``version=2`` sets
+all three.
 """
 
 from __future__ import annotations
@@ -64,12 +66,22 @@ def customer_id(n: int) -> str:
     return "cus_" + hashlib.sha256(f"c{n}".encode()).hexdigest()[:16]
 
 
-def email_of(n: int, version: int) -> str:
-    return f"changed{n}@example.org" if (version == 2 and n == 1) else f"person{n}@example.com"
+def email_of(n: int, changed: bool) -> str:
+    return f"changed{n}@example.org" if (changed and n == 1) else f"person{n}@example.com"
 
 
-def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
+def write_processed(
+    out: Path,
+    *,
+    version: int = 1,
+    people: int = 12,
+    changed_email: bool = False,
+    dropped_row: bool = False,
+    extra_job: bool = False,
+) -> Path:
     """Write a PROCESSED_DIR for ``people`` customers; returns ``out``."""
+    if version == 2:
+        changed_email = dropped_row = extra_job = True
     out.mkdir(parents=True, exist_ok=True)
     persons: list[dict[str, Any]] = []
     jobs: list[dict[str, Any]] = []
@@ -89,7 +101,7 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
             source_system=system,
             first_name=f"Name{n}",
             last_name=f"O'Neil{n}",
-            email=email_of(n, version),
+            email=email_of(n, changed_email),
             phone=f"+1555{n:07d}",
             street=f"{n} N MAIN ST",
             city="SPRINGFIELD",
@@ -111,7 +123,7 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
             }
         )
 
-    gone = 3 if version == 2 else None  # version 2: this customer's SmartMoving row was deleted
+    gone = 3 if dropped_row else None  # version 2: this customer's SmartMoving row was deleted
     for n in range(people):
         if n != gone:
             person(
@@ -136,7 +148,7 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
                 unit="APT 4" if n % 4 == 0 else None,
             )
     line = 2
-    n_jobs = people + (1 if version == 2 else 0)
+    n_jobs = people + (1 if extra_job else 0)
     for j in range(n_jobs):
         n = j % people
         file, rec = SM_JOBS, f"{10000 + j}-1"
@@ -226,7 +238,7 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
                 "middle_name": None,
                 "last_name": f"O'Neil{n}",
                 "name_suffix": "JR" if n == 5 else None,
-                "email": email_of(n, version),
+                "email": email_of(n, changed_email),
                 "phone": f"+1555{n:07d}",
                 "phone2": None,
                 "street": f"{n} N MAIN ST",
@@ -272,7 +284,7 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
             "profile": None,
         },
     ]
-    if version == 2:
+    if extra_job:
         quarantine.append(
             {
                 "uid": f"{SM_JOBS}#{line}",
@@ -290,6 +302,10 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
         bad = len({q["line"] for q in quarantine if q["file"] == file})
         return clean, bad
 
+    def content_hash(file: str) -> str:
+        rows = [r for r in (*persons, *quarantine) if r["file"] == file]
+        return hashlib.sha256(repr(rows).encode()).hexdigest()
+
     files = []
     for file, profile in (
         (SM_CUSTOMERS, "smartmoving_customers"),
@@ -301,7 +317,7 @@ def write_processed(out: Path, *, version: int = 1, people: int = 12) -> Path:
         files.append(
             {
                 "file": file,
-                "sha256": hashlib.sha256(f"{file}{version}".encode()).hexdigest(),
+                "sha256": content_hash(file),
                 "profile": profile,
                 "encoding": "utf-8",
                 "delimiter": ",",

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 #: Tables with audit triggers (customers; jobs is written by analytics).
@@ -100,31 +101,29 @@ def ledger_counts_json(
 
 def summary_tables(result: LoadResult) -> tuple[Table, Table]:
     """Two Rich tables for the CLI: rows per table, and seconds per step."""
-    rows = Table(title=f"load {result.run_id}", title_justify="left")
-    for col in ("table", "staged", "inserted", "updated", "unchanged", "deleted", "copy s", "merge s"):
-        rows.add_column(col, justify="left" if col == "table" else "right")
+    rows = Table(title=f"load {result.run_id}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    rows.add_column("table", no_wrap=True)
+    # staged rows = inserted + updated + unchanged (left out: the table must fit 80 columns)
+    for col in ("inserted", "updated", "unchanged", "deleted", "seconds"):
+        rows.add_column(col, justify="right", no_wrap=True)
     for t in result.tables:
         rows.add_row(
             t.table,
-            f"{t.staged:,}",
             f"{t.inserted:,}",
             f"{t.updated:,}",
             f"{t.unchanged:,}",
             f"{t.deleted:,}",
-            f"{t.copy_seconds:.2f}",
-            f"{t.merge_seconds:.2f}",
+            f"{t.copy_seconds + t.merge_seconds:.2f}",
         )
     rows.add_row(
         "[bold]total",
-        f"{sum(t.staged for t in result.tables):,}",
         f"{result.inserted:,}",
         f"{result.updated:,}",
         f"{sum(t.unchanged for t in result.tables):,}",
         f"{result.deleted:,}",
-        f"{sum(t.copy_seconds for t in result.tables):.2f}",
-        f"{sum(t.merge_seconds for t in result.tables):.2f}",
+        f"{sum(t.copy_seconds + t.merge_seconds for t in result.tables):.2f}",
     )
-    steps = Table(title="time per step", title_justify="left")
+    steps = Table(title="time per step", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
     for step, seconds in result.timings.items():

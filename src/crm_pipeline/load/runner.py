@@ -108,7 +108,11 @@ def run_load(
     processed_dir = Path(processed_dir)
 
     read_began = time.perf_counter()
-    inputs = read_inputs(processed_dir, run_id)
+    try:
+        inputs = read_inputs(processed_dir, run_id)
+    except PipelineError as exc:
+        _record_failure(settings, None, run_id=run_id, started_at=started_at, owns_run=owns_run, error=exc)
+        raise
     read_seconds = time.perf_counter() - read_began
     log.info("load %s: read %s in %.2fs", run_id, processed_dir, read_seconds)
 
@@ -137,7 +141,7 @@ def run_load(
         _record_failure(settings, inputs, run_id=run_id, started_at=started_at, owns_run=owns_run, error=exc)
         if exc.retryable:
             raise TransientLoadError(
-                f"load gave up after {attempts} attempt(s): {exc}. No partial load is visible; run "
+                f"load gave up after {attempts} attempt(s): {exc}. Nothing of it is visible; run "
                 "`crm-pipeline load` again when the database is back",
                 table=getattr(exc, "table", None),
                 key=getattr(exc, "key", None),
@@ -317,7 +321,7 @@ def _analyze(settings: Settings) -> list[str]:
 
 def _record_failure(
     settings: Settings,
-    inputs: LoadInputs,
+    inputs: LoadInputs | None,
     *,
     run_id: str,
     started_at: datetime,
@@ -331,7 +335,7 @@ def _record_failure(
             stage=STAGE,
             started_at=started_at,
             raw_dir=None,
-            input_fingerprint=inputs.input_fingerprint,
+            input_fingerprint=inputs.input_fingerprint if inputs is not None else None,
             error=mask_pii(str(error)),
             owns_run=owns_run,
         )
