@@ -20,7 +20,7 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/crm-pipeline generate --people $(DEMO_PEOPLE) --seed 42 --out $(DEMO_DIR)
-	$(BIN)/crm-pipeline demo-run $(DEMO_DIR)
+	$(BIN)/crm-pipeline run $(DEMO_DIR)/raw
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -32,7 +32,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Control the embedded PostgreSQL 16 and the schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-_state = {"debug": False}
+_state: dict[str, object] = {"debug": False}
 
 
 @app.callback()
@@ -139,6 +139,67 @@ def load(
     result = run_load(processed_dir, get_settings())
     for table in summary_tables(result):
         console.print(table)
+
+
+@app.command("run")
+def run_all(
+    raw_dir: Annotated[Path, typer.Argument(help="Folder of CSV exports.")] = Path("data/raw"),
+    processed_dir: Annotated[
+        Path | None,
+        typer.Option("--processed", help="Where stage outputs go (default: RAW_DIR/../processed)."),
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start a new run instead of resuming the last one.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Every phase in order: clean → match/unify → load → analytics. Resumable.
+
+    After a crash or Ctrl-C, running it again resumes at the first unfinished stage; on unchanged
+    input it does nothing and says so. One log file per run under CRM_HOME/logs/.
+
+    Example: crm-pipeline run data/raw
+    """
+    import json
+
+    from crm_pipeline import pipeline
+    from crm_pipeline.config import get_settings
+    from crm_pipeline.console import progress
+    from crm_pipeline.summary import run_summary_table
+
+    settings = get_settings()
+
+    def open_log(run_id: str) -> None:
+        log_file = settings.logs_dir / f"{run_id}.log"
+        logs.configure(logging.DEBUG if _state["debug"] else logging.INFO, log_file=log_file)
+        logs.set_run_id(run_id[:8])
+        _state["log_file"] = str(log_file)
+
+    with progress() as bar:
+        tasks = {name: bar.add_task(name, total=1, start=False) for name in pipeline.STAGES}
+
+        def on_stage(name: str, event: str) -> None:
+            if event == "start":
+                bar.start_task(tasks[name])
+            else:
+                bar.update(tasks[name], completed=1, description=f"{name} ({event})")
+
+        result = pipeline.run(
+            raw_dir,
+            settings,
+            processed_dir=processed_dir,
+            restart=restart,
+            on_stage=on_stage,
+            on_run_id=open_log,
+        )
+    if _state.get("log_file"):
+        result.log_file = Path(str(_state["log_file"]))
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))  # noqa: T201 - machine-readable
+        return
+    if result.status == "unchanged":
+        console.print(f"[green]input unchanged since run {result.run_id}: nothing to do[/]")
+    console.print(run_summary_table(result))
 
 
 def main() -> None:
