@@ -36,13 +36,42 @@ PLACEHOLDER_VALUES: frozenset[str] = NULL_TOKENS | {
 }
 #: Local parts that are never a real customer's mailbox.
 PLACEHOLDER_LOCALS: frozenset[str] = frozenset(
-    {"none", "no", "noemail", "nomail", "no-email", "no.email", "noreply", "no-reply", "donotreply",
-     "do-not-reply", "test", "unknown", "null", "na", "n/a", "fake", "notprovided", "declined"}
+    {
+        "none",
+        "no",
+        "noemail",
+        "nomail",
+        "no-email",
+        "no.email",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "test",
+        "unknown",
+        "null",
+        "na",
+        "n/a",
+        "fake",
+        "notprovided",
+        "declined",
+    }
 )
 #: Domains that exist only to fill a required field.
 PLACEHOLDER_DOMAINS: frozenset[str] = frozenset(
-    {"noemail.com", "nomail.com", "none.com", "noemail.net", "test.com", "fake.com", "na.com",
-     "unknown.com", "invalid.com", "notprovided.com", "donotreply.com"}
+    {
+        "noemail.com",
+        "nomail.com",
+        "none.com",
+        "noemail.net",
+        "test.com",
+        "fake.com",
+        "na.com",
+        "unknown.com",
+        "invalid.com",
+        "notprovided.com",
+        "donotreply.com",
+    }
 )
 
 # The common shape, accepted without calling email-validator: dot-atoms of [a-z0-9_%+-] before
@@ -65,30 +94,33 @@ def _validate_email_value(value: str) -> tuple[str | None, str | None]:
 
 
 def _compute(keys: pl.Series) -> pl.DataFrame:
-    text = squish(pl.col("raw")).str.to_lowercase().str.replace_all(r"\s+", "")
+    # Each step is a materialized column: an eager expression used twice is evaluated twice.
+    text = squish(pl.col("raw")).str.to_lowercase().str.replace_all(r"\s", "")
     table = keys.to_frame("raw").with_columns(text.alias("key"))
     key = pl.col("key")
-    local = key.str.extract(r"^(.*)@[^@]*$", 1)
-    domain = key.str.extract(r"@([^@]*)$", 1)
-    first_label = domain.str.extract(r"^([^.]*)\.", 1)
+    table = table.with_columns(
+        key.str.extract(r"^(.*)@[^@]*$", 1).alias("local"),
+        key.str.extract(r"@([^@]*)$", 1).alias("domain"),
+    )
+    local, domain = pl.col("local"), pl.col("domain")
     placeholder = (
         key.is_in(list(PLACEHOLDER_VALUES))
         | local.is_in(list(PLACEHOLDER_LOCALS))
         | domain.is_in(list(PLACEHOLDER_DOMAINS))
-        | (local == first_label)  # x@x.com, email@email.com
+        | (local == domain.str.extract(r"^([^.]*)\.", 1))  # x@x.com, email@email.com
     ).fill_null(False)
-    tld = domain.str.extract(r"\.([a-z]+)$", 1)
     fast_ok = (
         key.str.contains(_FAST_EMAIL)
         & (local.str.len_chars() <= 64)
         & (key.str.len_chars() <= 254)
-        & ~tld.is_in(list(SPECIAL_USE_DOMAIN_NAMES))
+        & ~domain.str.extract(r"\.([a-z]+)$", 1).is_in(list(SPECIAL_USE_DOMAIN_NAMES))
     ).fill_null(False)
+    table = table.with_columns(placeholder.alias("placeholder"), fast_ok.alias("fast_ok"))
     table = table.with_columns(
-        pl.when(fast_ok & ~placeholder).then(key).otherwise(None).alias("email"),
-        pl.when(placeholder).then(pl.lit("placeholder")).otherwise(None).alias("email_flag"),
+        pl.when(pl.col("fast_ok") & ~pl.col("placeholder")).then(key).otherwise(None).alias("email"),
+        pl.when(pl.col("placeholder")).then(pl.lit("placeholder")).otherwise(None).alias("email_flag"),
     )
-    todo = key.is_not_null() & ~placeholder & ~fast_ok
+    todo = key.is_not_null() & ~pl.col("placeholder") & ~pl.col("fast_ok")
     table = fill_from_python(table, todo, "key", _validate_email_value, _SCHEMA)
     return table.select(list(_SCHEMA))
 

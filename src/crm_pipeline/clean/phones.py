@@ -74,28 +74,35 @@ def _parse_with_phonenumbers(value: str) -> tuple[str | None, str | None, str | 
 
 
 def _compute(keys: pl.Series) -> pl.DataFrame:
+    # Each step is a materialized column: an eager expression used twice is evaluated twice.
     table = keys.to_frame("raw").with_columns(squish(pl.col("raw")).alias("key"))
-    parts = pl.col("key").str.extract_groups(_EXTENSION)
-    main = pl.coalesce(parts.struct.field("1"), pl.col("key"))
-    ext = parts.struct.field("2")
-    digits = main.str.replace_all(r"\D", "")
+    table = table.with_columns(pl.col("key").str.extract_groups(_EXTENSION).alias("parts"))
+    table = table.with_columns(
+        pl.coalesce(pl.col("parts").struct.field("1"), pl.col("key")).alias("main"),
+        pl.col("parts").struct.field("2").alias("ext"),
+    )
+    main = pl.col("main")
+    table = table.with_columns(main.str.replace_all(r"\D", "").alias("digits"))
+    digits, n_digits = pl.col("digits"), pl.col("digits").str.len_chars()
     simple = main.str.contains(r"^\+?[\d\s().-]+$").fill_null(False)
-    has_plus = main.str.starts_with("+")
     national = (
-        pl.when(~has_plus & (digits.str.len_chars() == 10))
+        pl.when(~main.str.starts_with("+") & (n_digits == 10))
         .then(digits)
-        .when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
+        .when((n_digits == 11) & digits.str.starts_with("1"))
         .then(digits.str.slice(1))
         .otherwise(None)
     )
-    table = table.with_columns(
-        pl.when(simple).then(national).otherwise(None).alias("national"), ext.alias("ext")
-    )
+    table = table.with_columns(pl.when(simple).then(national).otherwise(None).alias("national"))
     nat = pl.col("national")
-    placeholder = _all_same_digit_expr(nat) | nat.is_in(list(PLACEHOLDER_NUMBERS))
+    table = table.with_columns(
+        (_all_same_digit_expr(nat) | nat.is_in(list(PLACEHOLDER_NUMBERS)))
+        .fill_null(False)
+        .alias("placeholder")
+    )
+    placeholder = pl.col("placeholder")
     table = table.with_columns(
         pl.when(placeholder).then(None).otherwise(pl.lit("+1") + nat).alias("phone"),
-        pl.when(placeholder).then(None).otherwise(pl.col("ext")).alias("phone_ext"),
+        pl.when(placeholder | nat.is_null()).then(None).otherwise(pl.col("ext")).alias("phone_ext"),
         pl.when(placeholder).then(pl.lit("placeholder")).otherwise(None).alias("phone_flag"),
     )
     todo = pl.col("key").is_not_null() & nat.is_null()

@@ -15,28 +15,43 @@ from crm_pipeline.clean._distinct import blank_tokens_to_null, per_distinct, squ
 _MIN_ZIP = "00501"
 
 
-def zip_expr(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Expressions (zip, zip4, flag) for a column of raw ZIP strings; reused by addresses."""
-    text = blank_tokens_to_null(squish(raw))
+def with_zip_columns(table: pl.DataFrame, raw: str, prefix: str = "zip") -> pl.DataFrame:
+    """Add ``<prefix>``, ``<prefix>4`` and ``<prefix>_flag`` computed from the raw column ``raw``.
+
+    Reused by the address normalizer. Intermediate steps are materialized columns: an eager
+    expression referenced twice would be evaluated twice.
+    """
+    text = blank_tokens_to_null(squish(pl.col(raw)))
     # "2139.0" / "2139.00": a float column written out; "02139 - 4307": spaces around the dash.
     text = text.str.replace(r"\.0+$", "").str.replace_all(r"\s*-\s*", "-").str.replace_all(" ", "")
-    five = text.str.extract(r"^(\d{3,5})$", 1)
-    plus4 = text.str.extract_groups(r"^(\d{3,5})-(\d{4})$")
-    # 7-9 bare digits: a ZIP+4 without its dash, leading zeros possibly lost as a number.
-    nine = text.str.extract(r"^(\d{7,9})$", 1).str.zfill(9)
-    zip5 = pl.coalesce(
-        five.str.zfill(5), plus4.struct.field("1").str.zfill(5), nine.str.slice(0, 5)
+    table = table.with_columns(text.alias("__zip_text"))
+    t = pl.col("__zip_text")
+    table = table.with_columns(
+        t.str.extract(r"^(\d{3,5})$", 1).alias("__five"),
+        t.str.extract_groups(r"^(\d{3,5})-(\d{4})$").alias("__plus4"),
+        # 7-9 bare digits: a ZIP+4 without its dash, leading zeros possibly lost as a number.
+        t.str.extract(r"^(\d{7,9})$", 1).str.zfill(9).alias("__nine"),
     )
-    zip4 = pl.coalesce(plus4.struct.field("2"), nine.str.slice(5, 4))
-    valid = zip5.is_not_null() & (zip5 >= _MIN_ZIP)
-    flag = pl.when(text.is_not_null() & ~valid).then(pl.lit("invalid_zip")).otherwise(None)
-    zip4_ok = pl.when(valid & (zip4 != "0000")).then(zip4).otherwise(None)
-    return pl.when(valid).then(zip5).otherwise(None), zip4_ok, flag
+    table = table.with_columns(
+        pl.coalesce(
+            pl.col("__five").str.zfill(5),
+            pl.col("__plus4").struct.field("1").str.zfill(5),
+            pl.col("__nine").str.slice(0, 5),
+        ).alias("__zip5"),
+        pl.coalesce(pl.col("__plus4").struct.field("2"), pl.col("__nine").str.slice(5, 4)).alias("__zip4"),
+    )
+    valid = (pl.col("__zip5") >= _MIN_ZIP).fill_null(False)
+    table = table.with_columns(valid.alias("__valid"))
+    ok = pl.col("__valid")
+    return table.with_columns(
+        pl.when(ok).then(pl.col("__zip5")).otherwise(None).alias(prefix),
+        pl.when(ok & (pl.col("__zip4") != "0000")).then(pl.col("__zip4")).otherwise(None).alias(f"{prefix}4"),
+        pl.when(t.is_not_null() & ~ok).then(pl.lit("invalid_zip")).otherwise(None).alias(f"{prefix}_flag"),
+    ).drop("__zip_text", "__five", "__plus4", "__nine", "__zip5", "__zip4", "__valid")
 
 
 def _compute(keys: pl.Series) -> pl.DataFrame:
-    zip5, zip4, flag = zip_expr(pl.col("raw"))
-    return keys.to_frame("raw").select(zip5.alias("zip"), zip4.alias("zip4"), flag.alias("zip_flag"))
+    return with_zip_columns(keys.to_frame("raw"), "raw").select("zip", "zip4", "zip_flag")
 
 
 def normalize_zips(raw: pl.Series) -> pl.DataFrame:
