@@ -1,0 +1,228 @@
+"""The SQL of the analytics stage (job duplicates, rollups, gender); the stage itself is psycopg-free.
+
+Every function takes an open connection from :func:`crm_pipeline.db.connection.connect` and runs in
+the caller's transaction unless it says otherwise. Identifiers go through ``sql.Identifier``; values
+are bound parameters.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from psycopg import sql
+
+from crm_pipeline.db.connection import Connection
+from crm_pipeline.db.copy import copy_frame
+from crm_pipeline.db.errors import translate_errors
+from crm_pipeline.db.merge import MergeSpec, create_staging, merge
+
+log = logging.getLogger(__name__)
+
+# Taken by every writer of the job tables, so two analytics runs queue instead of interleaving.
+_JOBS_LOCK_KEY = "crm_pipeline.analytics.jobs"
+
+JOBS_SPEC = MergeSpec(
+    table="jobs",
+    key=("job_id",),
+    columns=(
+        "customer_id",
+        "job_number",
+        "service_date",
+        "service_type",
+        "status",
+        "branch",
+        "move_size",
+        "origin_street",
+        "origin_unit",
+        "origin_city",
+        "origin_state",
+        "origin_zip",
+        "dest_street",
+        "dest_unit",
+        "dest_city",
+        "dest_state",
+        "dest_zip",
+        "estimated_total",
+        "final_total",
+        "n_sources",
+    ),
+)
+JOB_SOURCE_MAP_SPEC = MergeSpec(table="job_source_map", key=("uid",), columns=("job_id",))
+JOB_GROUPS_SPEC = MergeSpec(
+    table="job_duplicate_groups", key=("job_id",), columns=("reason", "confidence", "n_members")
+)
+
+#: Materialized views of the rollups, refreshed by ``refresh_job_rollups()`` (see the migration).
+ROLLUP_VIEWS = ("customer_job_rolling", "branch_job_rolling", "branch_repeat_customers")
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def read_frame(conn: Connection, query: sql.Composable, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """Run ``query`` through ``COPY … TO STDOUT`` (CSV) and parse it with Polars in one go."""
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER true)").format(query)
+    buffer = io.BytesIO()
+    with translate_errors(), conn.cursor() as cur, cur.copy(statement) as copy:
+        for block in copy:
+            buffer.write(block)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=dict(schema))
+    buffer.seek(0)
+    return pl.read_csv(buffer, schema=dict(schema))
+
+
+def read_source_jobs(conn: Connection, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """``source_job_records`` (the given columns, in that order) as a frame."""
+    query = sql.SQL("SELECT {} FROM source_job_records ORDER BY uid").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    return read_frame(conn, query, columns)
+
+
+def read_job_map(conn: Connection) -> pl.DataFrame:
+    """``file, record_id, job_id`` for every source job row (the ``export job-map`` contract).
+
+    A file holding two pasted exports repeats a ``(file, record_id)``; both rows map to one job, so
+    the pair is listed once.
+    """
+    query = sql.SQL(
+        "SELECT DISTINCT s.file_name AS file, s.record_id, m.job_id"
+        " FROM job_source_map AS m JOIN source_job_records AS s USING (uid)"
+        " ORDER BY file, s.record_id, m.job_id"
+    )
+    return read_frame(conn, query, {"file": pl.String(), "record_id": pl.String(), "job_id": pl.String()})
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+@dataclass(frozen=True)
+class JobTablesWritten:
+    jobs_inserted: int
+    jobs_updated: int
+    jobs_deleted: int
+    map_changed: int
+    groups_changed: int
+
+
+def _delete_unstaged(conn: Connection, spec: MergeSpec) -> int:
+    """Delete the rows of ``spec.table`` whose key is not in its staging table; returns the count."""
+    (key,) = spec.key
+    statement = sql.SQL(
+        "WITH gone AS (DELETE FROM {t} AS t WHERE NOT EXISTS"
+        " (SELECT 1 FROM {s} AS s WHERE s.{k} = t.{k}) RETURNING 1) SELECT count(*) FROM gone"
+    ).format(t=sql.Identifier(spec.table), s=sql.Identifier(spec.staging_table), k=sql.Identifier(key))
+    row = conn.execute(statement).fetchone()
+    return int(row[0]) if row else 0
+
+
+def write_job_tables(
+    conn: Connection, jobs: pl.DataFrame, source_map: pl.DataFrame, groups: pl.DataFrame
+) -> JobTablesWritten:
+    """Make ``jobs``, ``job_source_map`` and ``job_duplicate_groups`` equal to the frames, in one
+    transaction; rows that already match are not touched (a rerun writes nothing, audits nothing).
+
+    Order matters for the foreign keys: new jobs first, then the map points at them, then stale
+    groups and finally stale jobs go.
+    """
+    with translate_errors(table="jobs"), conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_JOBS_LOCK_KEY,))
+        for spec, frame in ((JOBS_SPEC, jobs), (JOB_SOURCE_MAP_SPEC, source_map), (JOB_GROUPS_SPEC, groups)):
+            create_staging(conn, spec)
+            copy_frame(conn, spec.staging_table, frame, spec.staged_columns)
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(spec.staging_table)))
+        jobs_counts = merge(conn, JOBS_SPEC)
+        map_counts = merge(conn, JOB_SOURCE_MAP_SPEC)
+        map_deleted = _delete_unstaged(conn, JOB_SOURCE_MAP_SPEC)
+        groups_deleted = _delete_unstaged(conn, JOB_GROUPS_SPEC)
+        groups_counts = merge(conn, JOB_GROUPS_SPEC)
+        jobs_deleted = _delete_unstaged(conn, JOBS_SPEC)
+    return JobTablesWritten(
+        jobs_inserted=jobs_counts.inserted,
+        jobs_updated=jobs_counts.updated,
+        jobs_deleted=jobs_deleted,
+        map_changed=map_counts.inserted + map_counts.updated + map_deleted,
+        groups_changed=groups_counts.inserted + groups_counts.updated + groups_deleted,
+    )
+
+
+# ------------------------------------------------------------------------------------------ rollups
+
+
+def refresh_rollups(conn: Connection) -> dict[str, int]:
+    """Refresh the rollup materialized views (``CONCURRENTLY``: readers never wait) and count rows.
+
+    Runs the ``SECURITY DEFINER`` function ``refresh_job_rollups()``: the views belong to
+    ``crm_owner`` and only an owner may refresh them.
+    """
+    counts: dict[str, int] = {}
+    with translate_errors(), conn.transaction():
+        conn.execute("SELECT refresh_job_rollups()")
+        for view in ROLLUP_VIEWS:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(view))).fetchone()
+            counts[view] = int(row[0]) if row else 0
+    return counts
+
+
+# ------------------------------------------------------------------------------------------- gender
+
+
+def read_gender_batch(
+    conn: Connection, after_customer_id: str | None, limit: int, *, force: bool
+) -> list[tuple[str, str]]:
+    """The next ``limit`` customers (by id, after ``after_customer_id``) that may receive a gender:
+    ``(customer_id, first_name)``, only those with an empty gender unless ``force``."""
+    rows = conn.execute(
+        "SELECT customer_id, first_name FROM customers"
+        " WHERE first_name IS NOT NULL AND (gender IS NULL OR %(force)s)"
+        " AND (%(after)s::text IS NULL OR customer_id > %(after)s::text)"
+        " ORDER BY customer_id LIMIT %(limit)s",
+        {"force": force, "after": after_customer_id, "limit": limit},
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def write_genders(
+    conn: Connection,
+    customer_ids: Sequence[str],
+    genders: Sequence[str],
+    *,
+    source: str,
+    method: str,
+    version: str,
+    force: bool,
+) -> dict[str, int]:
+    """Set gender (+ source, method, version) on the given customers in one statement; returns the
+    number of rows changed per gender. Without ``force`` a row that has a gender meanwhile is left
+    alone, and a row that already holds exactly these values is never rewritten (no audit row)."""
+    if not customer_ids:
+        return {}
+    with translate_errors(table="customers"):
+        cur = conn.execute(
+            "UPDATE customers AS c"
+            " SET gender = u.gender, gender_source = %(source)s::text, gender_method = %(method)s::text,"
+            "     gender_version = %(version)s::text"
+            " FROM unnest(%(ids)s::text[], %(genders)s::text[]) AS u(customer_id, gender)"
+            " WHERE c.customer_id = u.customer_id"
+            "   AND (c.gender IS NULL OR %(force)s)"
+            "   AND (c.gender, c.gender_source, c.gender_method, c.gender_version)"
+            "       IS DISTINCT FROM (u.gender, %(source)s::text, %(method)s::text, %(version)s::text)"
+            " RETURNING c.gender",
+            {
+                "ids": list(customer_ids),
+                "genders": list(genders),
+                "source": source,
+                "method": method,
+                "version": version,
+                "force": force,
+            },
+        )
+        changed: dict[str, int] = {}
+        for (gender,) in cur.fetchall():
+            changed[str(gender)] = changed.get(str(gender), 0) + 1
+    return changed
