@@ -155,3 +155,11 @@ def test_branches_are_seeded_from_the_reference_yaml(migrated_database_url: str)
     for entry in entries:
         for alias in entry.get("aliases") or []:
             assert aliases[str(alias)] == entry["name"]
+
+
+def test_head_revision_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from crm_pipeline.db.migrations import alembic_config
+
+    assert db.head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()

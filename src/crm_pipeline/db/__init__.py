@@ -38,28 +38,60 @@ The embedded server (``server``): ``embedded_url``, ``stop_embedded``, ``status`
 
 from __future__ import annotations
 
-from crm_pipeline.db.connection import (
-    ROLE_NAMES,
-    Connection,
-    Role,
-    Target,
-    connect,
-    engine,
-    loader_url,
-    role_url,
-    sqlalchemy_url,
-    transaction,
-)
-from crm_pipeline.db.copy import copy_frame
-from crm_pipeline.db.errors import translate_errors
-from crm_pipeline.db.migrations import (
-    current_revision,
-    downgrade,
-    ensure_migrated,
-    head_revision,
-    migrate,
-)
-from crm_pipeline.db.server import admin_url, redact
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crm_pipeline.db.connection import (
+        ROLE_NAMES,
+        Connection,
+        Role,
+        Target,
+        connect,
+        engine,
+        loader_url,
+        role_url,
+        sqlalchemy_url,
+        transaction,
+    )
+    from crm_pipeline.db.copy import copy_frame
+    from crm_pipeline.db.errors import translate_errors
+    from crm_pipeline.db.migrations import (
+        current_revision,
+        downgrade,
+        ensure_migrated,
+        head_revision,
+        migrate,
+    )
+    from crm_pipeline.db.server import admin_url, redact
+
+# Imported on first use (PEP 562): Polars, SQLAlchemy and Alembic take seconds to import, and a
+# command like `crm-pipeline db stop` needs none of them.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "ROLE_NAMES",
+            "Connection",
+            "Role",
+            "Target",
+            "connect",
+            "engine",
+            "loader_url",
+            "role_url",
+            "sqlalchemy_url",
+            "transaction",
+        ],
+        "crm_pipeline.db.connection",
+    ),
+    "copy_frame": "crm_pipeline.db.copy",
+    "translate_errors": "crm_pipeline.db.errors",
+    **dict.fromkeys(
+        ["current_revision", "downgrade", "ensure_migrated", "head_revision", "migrate"],
+        "crm_pipeline.db.migrations",
+    ),
+    "admin_url": "crm_pipeline.db.server",
+    "redact": "crm_pipeline.db.server",
+}
 
 __all__ = [
     "ROLE_NAMES",
@@ -82,3 +114,12 @@ __all__ = [
     "transaction",
     "translate_errors",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crm_pipeline.db' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import NullPool
 
 from crm_pipeline.config import Settings, get_settings
 from crm_pipeline.db import server
 from crm_pipeline.db.errors import translate_errors
 from crm_pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Role = Literal["admin", "loader", "reader", "api_sync"]
 Connection = psycopg.Connection[Any]
@@ -139,5 +140,8 @@ def engine(
     target: Target = None, role: Role = "reader", *, application_name: str = DEFAULT_APPLICATION_NAME
 ) -> Engine:
     """An SQLAlchemy engine (psycopg 3 driver, no pool) for Great Expectations and pandas."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     url = sqlalchemy_url(role_url(target, role))
     return create_engine(url, poolclass=NullPool, connect_args={"application_name": application_name})

@@ -18,11 +18,11 @@ its DETAIL (which quotes row values); the CLI masks emails and phones in whateve
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-import sqlalchemy.exc
 
 from crm_pipeline.errors import (
     ConfigError,
@@ -45,8 +45,9 @@ def translate(exc: BaseException, *, table: str | None = None) -> PipelineError:
     """The ``PipelineError`` that tells the user what ``exc`` (a driver error) means."""
     if isinstance(exc, PipelineError):
         return exc
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and isinstance(exc.orig, psycopg.Error):
-        exc = exc.orig
+    orig = getattr(exc, "orig", None)
+    if _is_sqlalchemy_error(exc) and isinstance(orig, psycopg.Error):
+        exc = orig
     if not isinstance(exc, psycopg.Error):
         return TerminalLoadError(f"database error: {exc}", table=table)
 
@@ -92,5 +93,15 @@ def translate_errors(table: str | None = None) -> Iterator[None]:
     """Run a block; a psycopg / SQLAlchemy error leaving it becomes a ``PipelineError`` (``from`` it)."""
     try:
         yield
-    except (psycopg.Error, sqlalchemy.exc.DBAPIError) as exc:
+    except psycopg.Error as exc:
         raise translate(exc, table=table) from exc
+    except Exception as exc:
+        if _is_sqlalchemy_error(exc):
+            raise translate(exc, table=table) from exc
+        raise
+
+
+def _is_sqlalchemy_error(exc: BaseException) -> bool:
+    """A SQLAlchemy DBAPIError, without importing SQLAlchemy (slow) when nothing else did."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)

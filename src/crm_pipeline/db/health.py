@@ -14,7 +14,7 @@ from typing import Any
 from crm_pipeline.config import Settings, get_settings
 from crm_pipeline.db import server
 from crm_pipeline.db.connection import Connection, connect
-from crm_pipeline.db.migrations import head_revision
+from crm_pipeline.db.migrations import head_revision, read_revision
 
 #: role → may it log in (migration 0001).
 EXPECTED_ROLES: dict[str, bool] = {
@@ -116,10 +116,7 @@ def check(settings: Settings | None = None) -> DbHealth:
         return DbHealth(server=srv, head=head)
     with connect(settings, "admin", autocommit=True, application_name="crm-pipeline status") as conn:
         version = str(_scalar(conn, "SHOW server_version"))
-        revision = None
-        if _scalar(conn, "SELECT to_regclass('public.alembic_version')") is not None:
-            found = _scalar(conn, "SELECT version_num FROM public.alembic_version")
-            revision = str(found) if found is not None else None
+        revision = read_revision(conn)
         login = dict(
             conn.execute(
                 "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(%s)", [list(EXPECTED_ROLES)]

@@ -12,52 +12,86 @@ To add a revision: copy the newest file in ``alembic/versions``, bump ``revision
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import alembic.command
-import alembic.util
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from psycopg import sql
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
 from crm_pipeline.config import Settings
-from crm_pipeline.db.connection import ROLE_NAMES, Target, connect, resolve_admin_url, sqlalchemy_url
+from crm_pipeline.db.connection import (
+    ROLE_NAMES,
+    Connection,
+    Target,
+    connect,
+    resolve_admin_url,
+    sqlalchemy_url,
+)
 from crm_pipeline.db.errors import translate_errors
 from crm_pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = Path(__file__).parent / "alembic"
+_REVISION = re.compile(r'^revision\s*=\s*"([^"]+)"', re.MULTILINE)
+_DOWN_REVISION = re.compile(r'^down_revision\b[^=]*=\s*"([^"]+)"', re.MULTILINE)
 
 
 def alembic_config() -> Config:
     """The Alembic configuration, without an ini file."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     return cfg
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest revision this code knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "no revisions in crm_pipeline/db/alembic/versions"
-    return head
+    """The newest revision this code knows: the one no other revision names as its parent.
+
+    Read from the revision files' text — importing Alembic takes seconds and ``db status`` only
+    needs this one name (``test_migrations`` checks it agrees with Alembic).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (SCRIPT_LOCATION / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if found := _REVISION.search(text):
+            revisions.add(found.group(1))
+            parents.update(_DOWN_REVISION.findall(text))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise ConfigError(f"the migrations must have exactly one head, found {sorted(heads)}")
+    return heads.pop()
+
+
+def read_revision(conn: Connection) -> str | None:
+    """The revision recorded in the database of ``conn`` (``None``: never migrated)."""
+    row = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+    return str(row[0]) if row else None
 
 
 def current_revision(target: Target = None) -> str | None:
     """The revision the database is at (``None``: never migrated)."""
-    engine = create_engine(sqlalchemy_url(resolve_admin_url(target)), poolclass=NullPool)
-    try:
-        with translate_errors(), engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
-    finally:
-        engine.dispose()
+    with connect(target, "admin", autocommit=True) as conn, translate_errors():
+        return read_revision(conn)
 
 
 def _run(target: Target, command: str, revision: str) -> str | None:
+    import alembic.command
+    import alembic.util
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     cfg = alembic_config()
     engine = create_engine(
         sqlalchemy_url(resolve_admin_url(target)),
