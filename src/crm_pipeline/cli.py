@@ -120,6 +120,27 @@ def db_migrate() -> None:
     console.print(f"[green]schema at revision {revision}[/] (head {db.head_revision()})")
 
 
+@app.command("generate")
+def generate(
+    people: Annotated[int, typer.Option("--people", min=1, help="How many people to invent.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write raw/ and truth/ into.")],
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 42,
+) -> None:
+    """Write realistic, messy sample exports (OUT/raw/*.csv) and their ground truth (OUT/truth/).
+
+    Example: crm-pipeline generate --people 5000 --seed 42 --out data/demo
+    """
+    from crm_pipeline.generate import generate as run_generate
+
+    result = run_generate(people, out, seed)
+    for f in result.files:
+        console.print(f"  {result.raw_dir / f.name}: {f.rows:,} rows")
+    console.print(
+        f"[green]generated[/] {result.people:,} people, {result.jobs:,} jobs, {result.rows:,} rows "
+        f"in {result.seconds:.1f} s; truth in {result.truth_dir}"
+    )
+
+
 @app.command("load")
 def load(
     processed_dir: Annotated[
