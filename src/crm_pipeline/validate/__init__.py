@@ -1,0 +1,10 @@
+"""Great Expectations 1.x suites over the clean frames (phase 2), with severities.
+
+``run_validation(frames, settings, out_dir)`` -> :class:`ValidationReport`. Importing this package
+does not import Great Expectations; running it does.
+"""
+
+from crm_pipeline.validate.runner import CheckResult, ValidationReport, prefetch, run_validation
+from crm_pipeline.validate.suites import Check, build_checks
+
+__all__ = ["Check", "CheckResult", "ValidationReport", "build_checks", "prefetch", "run_validation"]

@@ -1,0 +1,295 @@
+"""Run the clean-stage suites with Great Expectations 1.x and report what failed, readably.
+
+GX runs in an ephemeral (in-memory) context on pandas copies of the clean frames, holding only the
+columns the checks read. One checkpoint per table validates it and renders the Data Docs HTML into
+``<out_dir>/data_docs``; the results are also written as ``<out_dir>/results.json`` (one entry per
+check, examples masked) and ``<out_dir>/gx_results.json`` (GX's own result documents).
+
+Great Expectations is imported here only, lazily: the import alone costs seconds of CPU.
+:func:`prefetch` starts that import on a background thread so it overlaps the cleaning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crm_pipeline.config import Settings
+from crm_pipeline.logs import mask_pii
+from crm_pipeline.validate.suites import Check, build_checks
+
+log = logging.getLogger(__name__)
+
+MAX_EXAMPLES = 5
+_import_lock = threading.Lock()
+
+
+def _import_gx() -> None:
+    with _import_lock:
+        import great_expectations  # noqa: F401
+
+
+def prefetch() -> threading.Thread:
+    """Import Great Expectations on a daemon thread (joins are cheap once it is done)."""
+    thread = threading.Thread(target=_import_gx, name="gx-import", daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check; ``examples`` are masked unexpected values."""
+
+    name: str
+    table: str
+    column: str
+    kind: str
+    severity: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+    unexpected_percent: float
+    threshold: float | None = None
+    examples: list[str] = field(default_factory=list)
+    note: str | None = None
+
+    def line(self) -> str:
+        """``persons.email regex: 3 of 1,000 rows (0.30 %), e.g. a***@x.com`` (threshold if any)."""
+        text = (
+            f"{self.table}.{self.column} {self.kind}: {self.unexpected_count:,} of "
+            f"{self.element_count:,} rows ({self.unexpected_percent:.2f} %)"
+        )
+        if self.threshold is not None:
+            text += f", needs >= {self.threshold:.0%} complete"
+        if self.examples:
+            text += ", e.g. " + ", ".join(self.examples)
+        if self.note:
+            text += f" [{self.note}]"
+        return text
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    checks: list[CheckResult]
+    results_path: Path
+    data_docs_path: Path | None
+
+    @property
+    def success(self) -> bool:
+        """True when no critical check failed (warnings do not stop the run)."""
+        return not self.critical_failures
+
+    @property
+    def critical_failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.severity == "critical" and not c.success]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.severity == "warning" and not c.success]
+
+    def summary(self) -> str:
+        """A short readable text of what failed (empty when everything passed)."""
+        failed = self.critical_failures
+        if not failed:
+            return ""
+        head = f"{len(failed)} critical data-quality check(s) failed (details: {self.results_path})"
+        return "\n".join([head, *[f"  - {c.line()}" for c in failed]])
+
+    def to_summary(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "checks": len(self.checks),
+            "critical_failures": [c.name for c in self.critical_failures],
+            "warnings": [c.name for c in self.warnings],
+            "results": str(self.results_path),
+            "data_docs": str(self.data_docs_path) if self.data_docs_path else None,
+        }
+
+
+def run_validation(
+    frames: Mapping[str, pl.DataFrame],
+    settings: Settings,
+    out_dir: Path,
+    *,
+    today: dt.date | None = None,
+) -> ValidationReport:
+    """Validate the clean frames (``persons``, ``jobs``, ``leads``) and write results + Data Docs."""
+    checks = build_checks(settings, today)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[CheckResult] = []
+    raw_results: dict[str, Any] = {}
+    docs_dir = out_dir / "data_docs"
+    context = None
+    for table in dict.fromkeys(c.table for c in checks):
+        table_checks = [c for c in checks if c.table == table]
+        frame = frames.get(table)
+        if frame is None or frame.height == 0:
+            results.extend(_skipped(c, "no rows") for c in table_checks)
+            continue
+        if context is None:
+            context = _context(docs_dir)
+        outcome, raw = _run_table(context, table, table_checks, frame)
+        results.extend(outcome)
+        raw_results[table] = raw
+
+    report = ValidationReport(results, out_dir / "results.json", docs_dir / "index.html" if context else None)
+    (out_dir / "results.json").write_text(
+        json.dumps({"success": report.success, "checks": [asdict(c) for c in results]}, indent=2),
+        encoding="utf-8",
+    )
+    (out_dir / "gx_results.json").write_text(json.dumps(raw_results, indent=2, default=str), encoding="utf-8")
+    for c in report.warnings:
+        log.warning("data quality warning: %s", c.line())
+    return report
+
+
+_GX_TYPES = {
+    "regex": "expect_column_values_to_match_regex",
+    "in_set": "expect_column_values_to_be_in_set",
+    "not_null": "expect_column_values_to_not_be_null",
+    "unique": "expect_column_values_to_be_unique",
+    "between": "expect_column_values_to_be_between",
+}
+
+
+def _skipped(check: Check, note: str) -> CheckResult:
+    return CheckResult(
+        check.name, check.table, check.column, check.kind, check.severity, True, 0, 0, 0.0, note=note
+    )
+
+
+def _context(docs_dir: Path) -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _import_gx()  # waits for a prefetch still running
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    for site in list(context.list_data_docs_sites()):
+        context.delete_data_docs_site(site)
+    context.add_data_docs_site(
+        "clean",
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    return context
+
+
+def _expectation(check: Check) -> Any:
+    import great_expectations.expectations as gx_expectations
+
+    gxe: Any = gx_expectations  # GX does not declare its public names for type checkers
+
+    common: dict[str, Any] = {"column": check.column, "severity": check.severity}
+    if check.row_condition:
+        common.update(row_condition=check.row_condition, condition_parser="pandas")
+    p = check.params
+    if check.kind == "regex":
+        return gxe.ExpectColumnValuesToMatchRegex(regex=p["regex"], **common)
+    if check.kind == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(value_set=p["value_set"], **common)
+    if check.kind == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(mostly=p.get("mostly", 1.0), **common)
+    if check.kind == "unique":
+        return gxe.ExpectColumnValuesToBeUnique(**common)
+    if check.kind == "between":
+        low, high = (_timestamp(p[k]) for k in ("min_value", "max_value"))
+        return gxe.ExpectColumnValuesToBeBetween(min_value=low, max_value=high, **common)
+    raise ValueError(f"unknown check kind {check.kind!r}")
+
+
+def _timestamp(value: dt.date) -> dt.datetime:
+    """Polars dates arrive in pandas as datetime64: compare against datetimes."""
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def _pandas(frame: pl.DataFrame, checks: list[Check]) -> Any:
+    """Only the columns the checks read (and ``source_system`` for row conditions)."""
+    columns = list(dict.fromkeys(c.column for c in checks))
+    if any(c.row_condition for c in checks) and "source_system" in frame.columns:
+        columns.append("source_system")
+    columns = [c for c in columns if c in frame.columns]
+    dates = [c for c in columns if frame.schema[c] in (pl.Date, pl.Datetime)]
+    return frame.select(columns).with_columns(pl.col(dates).cast(pl.Datetime("us"))).to_pandas()
+
+
+def _run_table(
+    context: Any, table: str, checks: list[Check], frame: pl.DataFrame
+) -> tuple[list[CheckResult], Any]:
+    import great_expectations as gx
+    import great_expectations.checkpoint as gx_checkpoint
+
+    checkpoint_actions: Any = gx_checkpoint
+
+    missing = [c for c in checks if c.column not in frame.columns]
+    present = [c for c in checks if c.column in frame.columns]
+    batch = context.data_sources.add_pandas(f"clean_{table}").add_dataframe_asset(table)
+    definition = batch.add_batch_definition_whole_dataframe("all_rows")
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=f"clean_{table}", expectations=[_expectation(c) for c in present])
+    )
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"clean_{table}", data=definition, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"clean_{table}",
+            validation_definitions=[validation],
+            actions=[checkpoint_actions.UpdateDataDocsAction(name="data_docs", site_names=["clean"])],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES},
+        )
+    )
+    result = checkpoint.run(batch_parameters={"dataframe": _pandas(frame, present)})
+    (validation_result,) = result.run_results.values()
+    by_config: dict[tuple[str, str], Any] = {}
+    for r in validation_result.results:
+        cfg = r.expectation_config
+        by_config[(cfg.kwargs.get("column"), cfg.type)] = r
+    outcome = [_skipped(c, "column not in output") for c in missing]
+    for c in present:
+        r = by_config[(c.column, _GX_TYPES[c.kind])]
+        outcome.append(_result(c, r, frame.height))
+    return outcome, validation_result.describe_dict()
+
+
+def _result(check: Check, r: Any, rows: int) -> CheckResult:
+    res = r.result or {}
+    if r.exception_info and r.exception_info.get("raised_exception"):
+        message = str(r.exception_info.get("exception_message"))[:200]
+        return CheckResult(
+            check.name,
+            check.table,
+            check.column,
+            check.kind,
+            check.severity,
+            False,
+            rows,
+            0,
+            0.0,
+            note=f"check could not run: {message}",
+        )
+    examples = [mask_pii(str(v)) for v in (res.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]]
+    return CheckResult(
+        name=check.name,
+        table=check.table,
+        column=check.column,
+        kind=check.kind,
+        severity=check.severity,
+        success=bool(r.success),
+        element_count=int(res.get("element_count") or rows),
+        unexpected_count=int(res.get("unexpected_count") or 0),
+        unexpected_percent=float(res.get("unexpected_percent") or 0.0),
+        threshold=check.params.get("mostly"),
+        examples=examples,
+    )
