@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,19 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Control the embedded PostgreSQL 16 and the schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+export_app = typer.Typer(
+    help="Write lineage maps as CSV (the keys other tools join on).", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
+
+
+class AnalyticsStep(StrEnum):
+    """``crm-pipeline analytics STEP`` (the same names as ``crm_pipeline.analytics.STEPS``)."""
+
+    JOB_DUPLICATES = "job-duplicates"
+    ROLLING = "rolling"
+    GENDER = "gender"
+
 
 _state: dict[str, object] = {"debug": False}
 
@@ -221,6 +235,52 @@ def run_all(
     if result.status == "unchanged":
         console.print(f"[green]input unchanged since run {result.run_id}: nothing to do[/]")
     console.print(run_summary_table(result))
+
+
+# --------------------------------------------------------------------------- analytics
+
+
+@app.command("analytics")
+def analytics(
+    step: Annotated[
+        AnalyticsStep | None,
+        typer.Argument(help="One step: job-duplicates, rolling or gender (all three when omitted)."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="gender: re-infer every customer, overwriting source-system values."),
+    ] = False,
+) -> None:
+    """Phase 4: job duplicates → rolling-window job counts → gender, in PostgreSQL.
+
+    job-duplicates: one unified job per real job (jobs, job_source_map, job_duplicate_groups).
+    rolling: refresh the 30/90/365-day rollup views (docs/analytics.md).
+    gender: fill empty customer genders from first names (gender-guesser).
+    A rerun on unchanged data changes nothing.
+
+    Example: crm-pipeline analytics job-duplicates
+    """
+    from crm_pipeline.analytics import STEPS, run_analytics
+    from crm_pipeline.analytics.summary import summary_table
+    from crm_pipeline.config import get_settings
+
+    result = run_analytics(get_settings(), which=STEPS if step is None else (step.value,), force=force)
+    console.print(summary_table(result))
+
+
+@export_app.command("job-map")
+def export_job_map(
+    out: Annotated[Path, typer.Option("--out", help="CSV to write (file, record_id, job_id).")],
+) -> None:
+    """Every source job row → its unified job: columns file, record_id, job_id.
+
+    Example: crm-pipeline export job-map --out job_map.csv
+    """
+    from crm_pipeline.analytics.job_duplicates import export_job_map as write_job_map
+    from crm_pipeline.config import get_settings
+
+    rows = write_job_map(get_settings(), out)
+    console.print(f"[green]wrote {rows:,} rows[/] to {out}")
 
 
 def main() -> None:

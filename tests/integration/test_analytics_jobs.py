@@ -199,3 +199,26 @@ def test_a_changed_source_row_splits_its_group(settings: Settings, url: str) -> 
     assert result.duplicate_groups == 2
     assert fetch(url, "SELECT count(*) FROM job_duplicate_groups") == [(2,)]
     assert fetch(url, "SELECT count(*) FROM job_source_map") == [(10,)]
+
+
+def test_cli_runs_the_steps_and_exports_the_job_map(
+    settings: Settings, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from crm_pipeline.cli import app
+    from crm_pipeline.config import get_settings
+
+    seed(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    ran = runner.invoke(app, ["analytics"])
+    assert ran.exit_code == 0, ran.output
+    assert "10 source job rows → 7 jobs" in ran.output
+    out = tmp_path / "map.csv"
+    exported = runner.invoke(app, ["export", "job-map", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert pl.read_csv(out).height == 10
+    assert runner.invoke(app, ["analytics", "no-such-step"]).exit_code == 2

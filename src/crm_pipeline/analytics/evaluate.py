@@ -25,6 +25,8 @@ class PairwiseScores:
     predicted_pairs: int
     true_pairs: int
     rows_scored: int
+    rows_missing_in_truth: int = 0  # predicted rows the truth does not list
+    rows_missing_in_prediction: int = 0  # truth rows without a unified job (e.g. quarantined)
 
     @property
     def precision(self) -> float:
@@ -63,6 +65,8 @@ def pairwise_scores(
         predicted_pairs=_pairs(both.group_by(cluster).len()["len"]),
         true_pairs=_pairs(both.group_by(entity).len()["len"]),
         rows_scored=both.height,
+        rows_missing_in_truth=predicted.height - both.height,
+        rows_missing_in_prediction=truth.height - both.height,
     )
 
 
