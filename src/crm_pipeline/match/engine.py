@@ -1,0 +1,217 @@
+"""The matching engine shared by the pipeline stage and the standalone CSV mode.
+
+``MatchEngine.run`` takes the ``match_input`` table already built in a DuckDB connection and
+leaves behind, in the same connection:
+
+- ``match_predictions``: scored pairs at or above the review band's lower edge
+  (``unique_id_l, unique_id_r, match_weight, match_probability, match_key``);
+- ``match_links``: the same pairs with what clustering did with them (``link_used``,
+  ``link_refused``; pairs below the threshold are neither);
+- ``match_clusters``: ``uid, unique_id, cluster`` for every record.
+
+Steps: resolve the model (load, or train when there is none or ``retrain``), score the candidate
+pairs with checkpoints (DuckDB, or Spark with ``backend="spark"``), then cluster at the threshold
+with conflict-aware clustering.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+from splink import Linker
+from splink.backends.duckdb import DuckDBAPI
+
+from crm_pipeline.errors import ConfigError
+from crm_pipeline.match import spec
+from crm_pipeline.match.checkpoint import CheckpointStore, run_key, table_fingerprint
+from crm_pipeline.match.cluster import cluster_with_conflicts
+from crm_pipeline.match.features import MATCH_INPUT_TABLE
+from crm_pipeline.match.model import PersonModel
+from crm_pipeline.match.scoring import chunk_count, score_with_checkpoints
+from crm_pipeline.match.train import train
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["duckdb", "spark"]
+
+FINGERPRINT_COLUMNS = [
+    "uid", "first_name", "middle_name", "last_name", "name_suffix", "email", "phone", "phone2",
+    "street", "unit", "city", "state", "zip", "dest_street", "dest_city", "dest_zip",
+]  # fmt: skip
+
+
+@dataclass
+class EngineOutcome:
+    model_path: Path
+    model_sha256: str
+    trained: bool
+    n_records: int
+    n_scored_pairs: int
+    n_links_used: int
+    n_links_refused: int
+    n_clusters: int
+    rule_counts: dict[str, int]
+    chunks: int
+    chunks_reused: int
+    timings: dict[str, float] = field(default_factory=dict)
+    training_timings: dict[str, float] = field(default_factory=dict)
+
+
+def review_band(threshold: float, band: float) -> tuple[float, float]:
+    """The band of match probability whose pairs go to clerical review.
+
+    The lower edge is ``threshold − band``; the upper edge mirrors it on the match-weight
+    (log-odds) scale, so the band is symmetric in evidence: with 0.95 ± 0.15 it is [0.80, 0.989).
+    """
+    import math
+
+    lower = min(max(threshold - band, 1e-9), threshold)
+    w_t = math.log2(threshold / (1 - threshold))
+    w_low = math.log2(lower / (1 - lower))
+    w_up = 2 * w_t - w_low
+    upper = 2**w_up / (1 + 2**w_up)
+    return lower, upper
+
+
+class MatchEngine:
+    """One matching run over ``match_input`` in ``con`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        checkpoint_path: Path,
+        threshold: float,
+        min_probability: float,
+        backend: Backend = "duckdb",
+    ) -> None:
+        if backend not in ("duckdb", "spark"):
+            raise ConfigError(f"unknown backend {backend!r}: use duckdb or spark")
+        if not 0.0 < threshold < 1.0:
+            raise ConfigError(f"match threshold must be between 0 and 1, got {threshold}")
+        self.con = con
+        self.checkpoint_path = checkpoint_path
+        self.threshold = threshold
+        self.min_probability = min(min_probability, threshold)
+        self.backend = backend
+        self.db_api = DuckDBAPI(connection=con)
+
+    # ------------------------------------------------------------------ model
+
+    def resolve_model(
+        self, n_records: int, model_path: Path, *, must_exist: bool, retrain: bool
+    ) -> tuple[PersonModel, str, bool, dict[str, float]]:
+        """Load ``model_path`` or train and save it there; returns model, sha256, trained?, timings."""
+        if model_path.is_file() and not retrain:
+            model, digest = PersonModel.load(model_path)
+            log.info("using model %s (sha256 %s)", model_path, digest[:12])
+            return model, digest, False, {}
+        if must_exist and not retrain:
+            raise ConfigError(f"model file not found: {model_path} (add --retrain to train one there)")
+        log.info("training a new model on %d records", n_records)
+        sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_training")
+        linker = Linker(sdf, spec.settings_creator())
+        model, timings = train(linker, n_records)
+        digest = model.save(model_path)
+        return model, digest, True, timings
+
+    # ------------------------------------------------------------------ run
+
+    def run(
+        self, model_path: Path, *, model_must_exist: bool = False, retrain: bool = False
+    ) -> EngineOutcome:
+        timings: dict[str, float] = {}
+        n_records = int(self.con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0])
+
+        start = time.perf_counter()
+        model, digest, trained, training_timings = self.resolve_model(
+            n_records, model_path, must_exist=model_must_exist, retrain=retrain
+        )
+        timings["train" if trained else "load_model"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        fingerprint = table_fingerprint(self.con, MATCH_INPUT_TABLE, FINGERPRINT_COLUMNS)
+        key = run_key(fingerprint, digest, spec.SPEC_VERSION, round(self.min_probability, 6), self.backend)
+        store = CheckpointStore(self.con, self.checkpoint_path)
+        try:
+            n_chunks = store.start(key, fingerprint, digest, chunk_count(n_records))
+            if self.backend == "spark":
+                from crm_pipeline.match.spark_backend import score_on_spark
+
+                outcome = score_on_spark(self.con, store, key, model, self.min_probability)
+            else:
+                sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_predict")
+                linker = Linker(sdf, model.settings_dict("duckdb"))
+                outcome = score_with_checkpoints(
+                    linker, self.db_api, store, key, n_chunks, self.min_probability
+                )
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE match_predictions AS SELECT * FROM {outcome.predictions_table}"
+            )
+        finally:
+            store.detach()
+        timings["predict"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        n_used, n_refused, n_clusters = self._cluster()
+        timings["cluster"] = time.perf_counter() - start
+        n_scored = int(self.con.execute("SELECT count(*) FROM match_predictions").fetchall()[0][0])
+        return EngineOutcome(
+            model_path=model_path,
+            model_sha256=digest,
+            trained=trained,
+            n_records=n_records,
+            n_scored_pairs=n_scored,
+            n_links_used=n_used,
+            n_links_refused=n_refused,
+            n_clusters=n_clusters,
+            rule_counts=outcome.rule_counts,
+            chunks=outcome.chunks,
+            chunks_reused=outcome.chunks_reused,
+            timings=timings,
+            training_timings=training_timings,
+        )
+
+    def _cluster(self) -> tuple[int, int, int]:
+        nodes = self.con.sql(
+            "SELECT unique_id, first_name, last_name, name_suffix "
+            f"FROM {MATCH_INPUT_TABLE} ORDER BY unique_id"
+        ).to_arrow_table()
+        edges = self.con.sql(
+            "SELECT unique_id_l, unique_id_r, match_weight FROM match_predictions "
+            f"WHERE match_probability >= {self.threshold!r} ORDER BY unique_id_l, unique_id_r"
+        ).to_arrow_table()
+        outcome = cluster_with_conflicts(nodes, edges)
+        clusters = pa.table({"unique_id": outcome.node_ids, "cluster": outcome.cluster_of})
+        links = (
+            edges.select(["unique_id_l", "unique_id_r"])
+            .append_column("link_used", pa.array(outcome.link_used))
+            .append_column("link_refused", pa.array(outcome.link_refused))
+        )
+        self.con.register("cluster_arrow", clusters)
+        self.con.register("links_arrow", links)
+        try:
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE match_clusters AS
+                SELECT m.uid, m.unique_id, c.cluster
+                FROM {MATCH_INPUT_TABLE} m JOIN cluster_arrow c USING (unique_id)"""
+            )
+            self.con.execute(
+                """CREATE OR REPLACE TEMP TABLE match_links AS
+                SELECT p.*, coalesce(l.link_used, false) AS link_used,
+                       coalesce(l.link_refused, false) AS link_refused
+                FROM match_predictions p LEFT JOIN links_arrow l USING (unique_id_l, unique_id_r)"""
+            )
+        finally:
+            self.con.unregister("cluster_arrow")
+            self.con.unregister("links_arrow")
+        n_clusters = int(
+            self.con.execute("SELECT count(DISTINCT cluster) FROM match_clusters").fetchall()[0][0]
+        )
+        return outcome.n_links_used, outcome.n_links_refused, n_clusters

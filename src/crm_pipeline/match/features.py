@@ -1,0 +1,173 @@
+"""Turn person rows into the match input: one row per person record, with the keys Splink compares.
+
+The clean stage already normalized the values (display-case names, E.164 phones, USPS streets);
+here we derive *comparison keys* from them: lowercase letter-only names, the nickname variant set
+and gender of the first name, the email's local part, the phone's last 7 digits, the house number
+and street name, and two history keys (where the person lived, where a job moved them to).
+
+The same SQL also accepts rows that were not cleaned (the standalone ``--input CANONICAL.csv``
+mode), so each key is derived defensively (digits only for phones, first 5 digits for ZIPs).
+
+Block keys (``*_blk``) are the same values with the over-frequent ones removed (a shared office
+phone used by hundreds of rows, a placeholder email the cleaner missed): such a value says little
+and would blow up the number of candidate pairs, so it does not form a block. The comparison
+still sees the value.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import pyarrow as pa
+
+from crm_pipeline.match.names import first_name_table
+
+log = logging.getLogger(__name__)
+
+#: The person columns the matcher reads; any that the source lacks are treated as empty.
+PERSON_COLUMNS: tuple[str, ...] = (
+    "uid",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "email",
+    "phone",
+    "phone2",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "zip",
+    "dest_street",
+    "dest_city",
+    "dest_zip",
+)
+
+#: Rows sharing a block-key value beyond this many do not form a block on that key.
+MAX_BLOCK_SIZE = 100
+
+MATCH_INPUT_TABLE = "match_input"
+
+
+def _name_sql(col: str) -> str:
+    return f"nullif(regexp_replace(lower(strip_accents(trim({col}))), '[^a-z]', '', 'g'), '')"
+
+
+def _text_sql(col: str) -> str:
+    return f"nullif(upper(trim(regexp_replace({col}, '\\s+', ' ', 'g'))), '')"
+
+
+def _phone_sql(col: str) -> str:
+    digits = f"regexp_replace({col}, '[^0-9]', '', 'g')"
+    return (
+        f"CASE WHEN length({digits}) = 11 AND starts_with({digits}, '1') THEN '+' || {digits} "
+        f"WHEN length({digits}) = 10 THEN '+1' || {digits} "
+        f"WHEN length({digits}) >= 8 THEN '+' || {digits} END"
+    )
+
+
+def _zip_sql(col: str) -> str:
+    five = f"regexp_extract(trim({col}), '^([0-9]{{3,5}})', 1)"
+    return f"CASE WHEN {five} <> '' THEN lpad({five}, 5, '0') END"
+
+
+def _source_projection(available: set[str]) -> str:
+    cols = []
+    for col in PERSON_COLUMNS:
+        cols.append(f"CAST({col} AS VARCHAR) AS {col}" if col in available else f"NULL::VARCHAR AS {col}")
+    return ", ".join(cols)
+
+
+def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Create table ``match_input`` in ``con`` from the relation or table named ``source``.
+
+    ``source`` must have a unique ``uid`` column; ``unique_id`` (the id Splink uses) is the rank
+    of ``uid``, so the same input always gets the same ids. Returns the row count.
+    """
+    available = {row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()}
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE match_src AS
+        SELECT {_source_projection(available)} FROM {source}
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE match_norm AS
+        WITH n AS (
+            SELECT
+                uid,
+                {_name_sql("first_name")} AS first_name,
+                {_name_sql("middle_name")} AS middle_name,
+                {_name_sql("last_name")} AS last_name,
+                nullif(upper(regexp_replace(name_suffix, '[^A-Za-z]', '', 'g')), '') AS name_suffix,
+                nullif(lower(trim(email)), '') AS email,
+                {_phone_sql("phone")} AS phone,
+                {_phone_sql("phone2")} AS phone2,
+                {_text_sql("street")} AS street,
+                {_text_sql("unit")} AS unit,
+                {_text_sql("city")} AS city,
+                nullif(upper(trim(state)), '') AS state,
+                {_zip_sql("zip")} AS zip,
+                {_text_sql("dest_street")} AS dest_street,
+                {_text_sql("dest_city")} AS dest_city,
+                {_zip_sql("dest_zip")} AS dest_zip
+            FROM match_src
+        )
+        SELECT
+            row_number() OVER (ORDER BY uid) AS unique_id,
+            n.*,
+            nullif(split_part(email, '@', 1), '') AS email_local,
+            right(phone, 7) AS phone_last7,
+            nullif(regexp_extract(street, '^([0-9]+[A-Z]?)\\b', 1), '') AS house_number,
+            nullif(trim(regexp_replace(street, '^[0-9]+[A-Z]?\\s+', '')), '') AS street_name,
+            street || '|' || coalesce(zip, city) AS addr_key,
+            dest_street || '|' || coalesce(dest_zip, dest_city) AS dest_key
+        FROM n
+        """
+    )
+    keys = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT first_name FROM match_norm WHERE first_name IS NOT NULL"
+        ).fetchall()
+    ]
+    distinct, variants, genders = first_name_table(keys)
+    lookup = pa.table(
+        {
+            "key": pa.array(distinct, pa.string()),
+            "variants": pa.array(variants, pa.list_(pa.string())),
+            "gender": pa.array(genders, pa.string()),
+        }
+    )
+    con.register("first_name_lookup", lookup)
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {MATCH_INPUT_TABLE} AS
+            SELECT
+                m.*,
+                f.variants AS first_variants,
+                f.gender AS first_gender,
+                {_capped("email")} AS email_blk,
+                {_capped("phone_last7")} AS phone_blk,
+                {_capped("addr_key")} AS addr_blk,
+                {_capped("dest_key")} AS dest_blk
+            FROM match_norm m LEFT JOIN first_name_lookup f ON m.first_name = f.key
+            ORDER BY m.unique_id
+            """
+        )
+    finally:
+        con.unregister("first_name_lookup")
+        con.execute("DROP TABLE IF EXISTS match_src")
+        con.execute("DROP TABLE IF EXISTS match_norm")
+    n = con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0]
+    log.info("match input: %d person records, %d distinct first names", n, len(distinct))
+    return int(n)
+
+
+def _capped(col: str) -> str:
+    """The column's value when at most MAX_BLOCK_SIZE rows share it, else NULL (see module doc)."""
+    return f"CASE WHEN count(*) OVER (PARTITION BY {col}) <= {MAX_BLOCK_SIZE} THEN {col} END"

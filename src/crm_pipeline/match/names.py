@@ -1,0 +1,99 @@
+"""First-name knowledge the matcher needs: nickname variants and the usual gender of a name.
+
+Why a variant *set* and not one canonical key: nicknames are many-to-many ("Chris" is short for
+Christopher, Christina and Christian), so a single key either misses true pairs or joins
+different people. Each name gets the set {itself} ∪ {the formal names it is a short form of};
+two first names are nickname-equivalent when their sets intersect. That makes Bob ~ Robert
+(robert ∈ both), Bob ~ Rob (both short for robert), Chris ~ Christina, but *not*
+Christopher ~ Christina and *not* Robert ~ William.
+
+The `nicknames` package lists relations in both directions and with some noise ("bill
+has_nickname robert"); we orient every relation from the shorter name (the nickname) to the longer
+one (the formal name). Equal-length relations are kept only when both names start with the same
+letter (John ~ Jack), which drops the noisy ones (Bill ~ Fred).
+
+Gender is used for one thing: a one-letter difference between two names is a typo only when the
+names do not belong to opposite genders (Mary/Mark, Paul/Paula and Daniel/Danielle are different
+people, Jonh/John is a typo). It comes from `gender_guesser`, looked up once per distinct name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+
+_NOT_LETTER = re.compile(r"[^a-z]")
+
+
+def name_key(value: str | None) -> str | None:
+    """Lowercase ASCII letters only: "Mary-Jane" → "maryjane", "O'Néil" → "oneil"; empty → None."""
+    if value is None:
+        return None
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    key = _NOT_LETTER.sub("", ascii_text.lower())
+    return key or None
+
+
+@lru_cache(maxsize=1)
+def _formal_names() -> dict[str, frozenset[str]]:
+    """nickname → the formal names it shortens (oriented as the module docstring explains)."""
+    from nicknames import name_triplets
+
+    formal: defaultdict[str, set[str]] = defaultdict(set)
+    for triplet in name_triplets():
+        a, b = name_key(triplet.name1), name_key(triplet.name2)
+        if a is None or b is None or a == b:
+            continue
+        if len(a) == len(b):
+            if a[0] == b[0]:
+                formal[a].add(b)
+                formal[b].add(a)
+            continue
+        short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        formal[short].add(long_)
+    return {k: frozenset(v) for k, v in formal.items()}
+
+
+def name_variants(key: str | None) -> list[str] | None:
+    """The sorted variant set of one first-name key (see the module docstring); None for None."""
+    if key is None:
+        return None
+    return sorted({key} | _formal_names().get(key, frozenset()))
+
+
+def are_nickname_equivalent(a: str | None, b: str | None) -> bool:
+    """True when two first-name keys share a variant (Bob/Robert, Bob/Rob, Liz/Elizabeth)."""
+    va, vb = name_variants(a), name_variants(b)
+    if va is None or vb is None:
+        return False
+    return bool(set(va) & set(vb))
+
+
+@lru_cache(maxsize=1)
+def _gender_detector() -> object:
+    import gender_guesser.detector as gender_detector
+
+    return gender_detector.Detector(case_sensitive=False)
+
+
+def name_gender(key: str | None) -> str | None:
+    """'m', 'f' or None (unknown / androgynous / too short to tell) for a first-name key."""
+    if key is None or len(key) < 2:
+        return None
+    answer = _gender_detector().get_gender(key)  # type: ignore[attr-defined]
+    if answer in ("male", "mostly_male"):
+        return "m"
+    if answer in ("female", "mostly_female"):
+        return "f"
+    return None
+
+
+def first_name_table(keys: Iterable[str]) -> tuple[list[str], list[list[str]], list[str | None]]:
+    """Variants and gender for each distinct first-name key (called once per distinct value)."""
+    distinct = sorted(set(keys))
+    variants = [name_variants(k) or [k] for k in distinct]
+    genders = [name_gender(k) for k in distinct]
+    return distinct, variants, genders
