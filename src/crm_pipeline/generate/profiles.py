@@ -260,8 +260,7 @@ class RowFactory:
         t = Tags()
         cells = [""] * len(LEGACY_CUSTOMERS_HEADER)
         cells[0] = self.record_id(rec.record_id, t, k.record_id_blank_rate)
-        t.col = 1
-        cells[1], cells[2] = r.split_name(p, t, curly=True)
+        cells[1], cells[2] = r.split_name(p, t, 1, 2, curly=True)
         t.col = 3
         cells[3] = self.email_of(p, day, t, missing_rate=k.email_missing_rate * 2)
         phone, _, ext, other = self.contact(p, t)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 
@@ -28,10 +29,12 @@ class Tags:
         self.items: list[tuple[int, str, str]] = []
         self.col = -1
 
-    def add(self, name: str, detail: str = "") -> None:
-        self.items.append((self.col, name, detail))
+    def add(self, name: str) -> None:
+        """A phenomenon of the current cell (its value in the truth is the cell as written)."""
+        self.items.append((self.col, name, ""))
 
     def row(self, name: str, detail: str = "") -> None:
+        """A phenomenon of the whole row; ``detail`` is its group key or note."""
         self.items.append((-1, name, detail))
 
 
@@ -66,6 +69,18 @@ def has_accent(text: str) -> bool:
     return not text.isascii()
 
 
+@dataclass
+class _NameParts:
+    first: str
+    quoted: str
+    middle: str
+    last: str
+    suffix: str
+    title: str
+    notes: list[tuple[str, str]]
+    """(part, phenomenon): which part of the name carries which mess."""
+
+
 class Renderer:
     """Renders true values as messy text with one seeded generator and the knobs."""
 
@@ -91,59 +106,51 @@ class Renderer:
         sub = rng.choice(_KEYBOARD_NEIGHBOURS.get(c, "e"))
         return word[:i] + sub + word[i + 1 :]
 
-    def _name_parts(self, p: Person, tags: Tags, curly: bool) -> tuple[str, str, str, str, str, str]:
-        """Choices shared by full and split names: first, quoted nickname, middle, last, suffix, title."""
+    def _name_parts(self, p: Person, curly: bool) -> _NameParts:
+        """Choices shared by full and split names; ``notes`` say which part carries which phenomenon."""
         rng = self.rng
         k = self.k
-        first, last = p.first, p.last
-        quoted = ""
+        n = _NameParts(p.first, "", "", p.last, "", "", [])
         if p.nickname:
             r = rng.random()
             if r < k.name_nickname_rate:
-                first = p.nickname
-                tags.add("name_nickname", p.nickname)
+                n.first = p.nickname
+                n.notes.append(("first", "name_nickname"))
             elif r < k.name_nickname_rate + k.name_quoted_nickname_rate:
-                quoted = f'"{p.nickname}"'
-                tags.add("name_quoted_nickname")
-        middle = ""
+                n.quoted = f'"{p.nickname}"'
+                n.notes.append(("quoted", "name_quoted_nickname"))
         if p.middle:
             r = rng.random()
             if r < k.name_middle_initial_rate:
-                middle = p.middle[0] + (".", "")[rng.randrange(2)]
-                tags.add("name_middle_initial")
+                n.middle = p.middle[0] + (".", "")[rng.randrange(2)]
+                n.notes.append(("middle", "name_middle_initial"))
             elif r < k.name_middle_initial_rate + k.name_middle_full_rate:
-                middle = p.middle
-                tags.add("name_middle_name")
-        if has_accent(first) or has_accent(last):
-            if rng.random() < k.accent_stripped_rate:
-                first, last = strip_accents(first), strip_accents(last)
-                tags.add("name_accent_stripped")
-            else:
-                tags.add("name_accent")
-        if not last.isalpha():
-            tags.add("name_particle")
-            if curly and "'" in last and rng.random() < k.curly_apostrophe_rate:
-                last = last.replace("'", "\u2019")
-                tags.add("name_curly_apostrophe")
+                n.middle = p.middle
+                n.notes.append(("middle", "name_middle_name"))
+        accented = [part for part in ("first", "last") if has_accent(getattr(n, part))]
+        if accented:
+            stripped = rng.random() < k.accent_stripped_rate
+            for part in accented:
+                if stripped:
+                    setattr(n, part, strip_accents(getattr(n, part)))
+                n.notes.append((part, "name_accent_stripped" if stripped else "name_accent"))
+        if not n.last.isalpha():
+            n.notes.append(("last", "name_particle"))
+            if curly and "'" in n.last and rng.random() < k.curly_apostrophe_rate:
+                n.last = n.last.replace("'", "\u2019")
+                n.notes.append(("last", "name_curly_apostrophe"))
         if rng.random() < k.name_typo_rate:
-            if rng.random() < 0.5:
-                first = self.typo(first)
-            else:
-                last = self.typo(last)
-            tags.add("name_typo")
-        suffix = ""
+            part = ("first", "last")[rng.randrange(2)]
+            setattr(n, part, self.typo(getattr(n, part)))
+            n.notes.append((part, "name_typo"))
         if p.suffix and rng.random() < k.name_suffix_shown_rate:
-            suffix = rng.choice(_SUFFIX_VARIANTS.get(p.suffix, (p.suffix,)))
-            tags.add("name_suffix")
-        title = ""
+            n.suffix = rng.choice(_SUFFIX_VARIANTS.get(p.suffix, (p.suffix,)))
+            n.notes.append(("suffix", "name_suffix"))
         if rng.random() < k.name_title_rate:
-            title = (
-                rng.choice(("Mr.", "Dr.", "Mr"))
-                if p.gender == "M"
-                else rng.choice(("Mrs.", "Ms.", "Dr.", "Ms"))
-            )
-            tags.add("name_title")
-        return first, quoted, middle, last, suffix, title
+            titles = ("Mr.", "Dr.", "Mr") if p.gender == "M" else ("Mrs.", "Ms.", "Dr.", "Ms")
+            n.title = rng.choice(titles)
+            n.notes.append(("title", "name_title"))
+        return n
 
     def _case_and_spaces(self, text: str, tags: Tags) -> str:
         rng = self.rng
@@ -165,28 +172,45 @@ class Renderer:
     def full_name(self, p: Person, tags: Tags, *, curly: bool = False) -> str:
         """One-string name: "Dr. Robert J. Smith Jr.", "SMITH, BOB", "smith robert", ..."""
         k = self.k
-        first, quoted, middle, last, suffix, title = self._name_parts(p, tags, curly)
+        n = self._name_parts(p, curly)
         r = self.rng.random()
         if r < k.name_last_first_rate:
-            rest = " ".join(x for x in (title, first, middle, suffix) if x)
-            text = f"{last}, {rest}"
+            rest = " ".join(x for x in (n.title, n.first, n.middle, n.suffix) if x)
+            text = f"{n.last}, {rest}"
+            shown = {"title", "first", "middle", "suffix", "last"}
             tags.add("name_last_first")
         elif r < k.name_last_first_rate + k.name_swapped_rate:
-            text = f"{last} {first}"
+            text = f"{n.last} {n.first}"
+            shown = {"first", "last"}
             tags.add("name_swapped")
         else:
-            text = " ".join(x for x in (title, first, quoted, middle, last, suffix) if x)
+            text = " ".join(x for x in (n.title, n.first, n.quoted, n.middle, n.last, n.suffix) if x)
+            shown = {"title", "first", "quoted", "middle", "last", "suffix"}
+        for name in dict.fromkeys(phen for part, phen in n.notes if part in shown):
+            tags.add(name)
         return self._case_and_spaces(text, tags)
 
-    def split_name(self, p: Person, tags: Tags, *, curly: bool) -> tuple[str, str]:
-        """(first_name, last_name) cells of the legacy CRM; middle initial rides in first_name."""
-        first, _, middle, last, suffix, title = self._name_parts(p, tags, curly)
-        first_cell = " ".join(x for x in (title, first, middle) if x)
-        last_cell = f"{last} {suffix}" if suffix else last
-        if self.rng.random() < self.k.name_swapped_rate:
-            first_cell, last_cell = last_cell, first_cell
+    def split_name(
+        self, p: Person, tags: Tags, first_col: int, last_col: int, *, curly: bool
+    ) -> tuple[str, str]:
+        """(first_name, last_name) cells of the legacy CRM; a middle initial rides in first_name."""
+        n = self._name_parts(p, curly)
+        cells = [" ".join(x for x in (n.title, n.first, n.middle) if x), f"{n.last} {n.suffix}".strip()]
+        col_of = {"title": 0, "first": 0, "middle": 0, "quoted": -1, "last": 1, "suffix": 1}
+        swapped = self.rng.random() < self.k.name_swapped_rate
+        cols = (last_col, first_col) if swapped else (first_col, last_col)
+        for part, phen in n.notes:
+            if col_of[part] >= 0:
+                tags.col = cols[col_of[part]]
+                tags.add(phen)
+        if swapped:
+            tags.col = first_col
             tags.add("name_swapped")
-        return self._case_and_spaces(first_cell, tags), self._case_and_spaces(last_cell, tags)
+        out = []
+        for i in (0, 1):
+            tags.col = cols[i]
+            out.append(self._case_and_spaces(cells[i], tags))
+        return (out[1], out[0]) if swapped else (out[0], out[1])
 
     # ------------------------------------------------------------------ emails
     def email(self, address: str, tags: Tags, *, missing_rate: float | None = None) -> str:
@@ -302,10 +326,14 @@ class Renderer:
             return a.unit_kind + ". " + a.unit
         return f"{a.unit_kind} {a.unit}"
 
-    def state(self, code: str, tags: Tags) -> str:
+    def state(self, code: str, tags: Tags, *, case_only: bool = True) -> str:
+        """The state as typed; ``case_only=False`` leaves out spellings that differ only by case."""
         if self.rng.random() < self.k.state_variant_rate:
+            options = STATE_SPELLINGS.get(code, (code.lower(),))
+            if not case_only:
+                options = tuple(o for o in options if o.upper() != code) or options
             tags.add("state_variant")
-            return self.rng.choice(STATE_SPELLINGS.get(code, (code.lower(),)))
+            return self.rng.choice(options)
         return code
 
     def zip(self, a: Address, tags: Tags, *, lost_zero_rate: float) -> str:
@@ -338,19 +366,23 @@ class Renderer:
         if r < k.address_missing_rate:
             tags.add("address_missing")
             return ""
-        partial = r < k.address_missing_rate + k.address_partial_rate
+        partial = ""
+        if r < k.address_missing_rate + k.address_partial_rate:
+            partial = ("street", "city")[rng.randrange(2)]
+            tags.add("address_partial")
         unit_inline = rng.random() < 0.5
-        street = self.street_line(a, tags, with_unit=unit_inline)
-        city_state = (
-            f"{a.city}, {self.state(a.state, tags)}"
-            if rng.random() < 0.85
-            else (f"{a.city} {self.state(a.state, tags)}")
-        )
+        street = ""
+        if partial != "city":
+            street = self.street_line(a, tags, with_unit=unit_inline or partial == "street")
+        if partial == "street":
+            return self.address_case(street, tags)
+        # whole-address case changes come later, so no state spelling that differs only by case here
+        state = self.state(a.state, tags, case_only=False)
+        city_state = f"{a.city}, {state}" if rng.random() < 0.85 else f"{a.city} {state}"
         zip_text = self.zip(a, tags, lost_zero_rate=lost_zero_rate)
         tail = f"{city_state} {zip_text}" if zip_text else city_state
-        if partial:
-            tags.add("address_partial")
-            text = street if rng.random() < 0.5 else tail
+        if partial == "city":
+            text = tail
         else:
             head = street if unit_inline or not a.unit else f"{street}, {self.unit(a, False)}"
             if rng.random() < k.address_newline_rate:

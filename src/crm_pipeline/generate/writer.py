@@ -194,9 +194,7 @@ def write_file(rng: random.Random, k: Knobs, spec: FileSpec, rows: list[Row], ra
             truth.jobs.append((file, record_id, row.job_entity))
         for ci, name, detail in tags:
             if ci >= 0:
-                truth.phenomenon(
-                    file, start, record_id, spec.header[ci], ci, name, detail or _shown(cells[ci])
-                )
+                truth.phenomenon(file, start, record_id, spec.header[ci], ci, name, _shown(cells[ci]))
             else:
                 truth.phenomenon(file, start, record_id, "", -1, name, detail)
         if written is cells:
