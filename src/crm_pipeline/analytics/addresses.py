@@ -9,7 +9,8 @@ missing unit. Two addresses are compared on three parts:
 * the street name (the rest) — equal keys are *exact*, a similarity at or above the threshold is
   *fuzzy*, below it *different*.
 
-A side without a street is *unknown*: missing is not the same as different. The unit is ignored
+A side without a street is *unknown* — or *same ZIP* when both ZIPs are there and equal: missing is
+not the same as different, and an equal ZIP is weak evidence, not proof. The unit is ignored
 (exports drop it freely). Parsing runs once per distinct street; similarity once per distinct pair
 of street names, in C++ (rapidfuzz ``cpdist``).
 """
@@ -26,6 +27,7 @@ from rapidfuzz import fuzz, process
 class AddressMatch(StrEnum):
     EXACT = "exact"
     FUZZY = "fuzzy"
+    SAME_ZIP = "same_zip"
     UNKNOWN = "unknown"
     DIFFERENT = "different"
 
@@ -122,6 +124,8 @@ def compare_addresses(
     return (
         pl.when(zip_differs | house_differs)
         .then(pl.lit(AddressMatch.DIFFERENT.value))
+        .when((key_l.is_null() | key_r.is_null()) & zip_l.is_not_null() & (zip_l == zip_r))
+        .then(pl.lit(AddressMatch.SAME_ZIP.value))
         .when(key_l.is_null() | key_r.is_null())
         .then(pl.lit(AddressMatch.UNKNOWN.value))
         .when(key_l == key_r)

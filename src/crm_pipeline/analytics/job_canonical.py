@@ -109,20 +109,32 @@ def _block(prefix: str) -> list[pl.Expr]:
 
 def canonical_jobs(jobs: pl.DataFrame, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(jobs, source_map)``: canonical rows in ``JOB_COLUMNS`` order and ``uid → job_id``."""
-    ranked = _ranked(jobs, groups).with_columns(pl.int_range(pl.len()).over("group").alias("_rank"))
+    ranked = _ranked(jobs, groups).with_columns(
+        pl.int_range(pl.len()).over("group").alias("_rank"), pl.len().over("group").alias("_size")
+    )
+    # Most jobs have one source row: they are their own canonical row, no aggregation needed.
+    single_columns = [c for c in JOB_COLUMNS if c not in ("job_id", "n_sources")]
+    singles = ranked.filter(pl.col("_size") == 1).select(
+        "group", *single_columns, pl.lit(1, dtype=pl.Int32).alias("n_sources")
+    )
     job_number = pl.coalesce(
         pl.col("job_number").filter(pl.col("_sm")).drop_nulls().first(),
         pl.col("job_number").drop_nulls().first(),
     )
-    canonical = ranked.group_by("group").agg(
-        pl.col("customer_id").first(),
-        job_number.alias("job_number"),
-        *(pl.col(c).drop_nulls().first().alias(c) for c in SCALAR_FIELDS),
-        *_block("origin"),
-        *_block("dest"),
-        pl.len().cast(pl.Int32).alias("n_sources"),
+    merged = (
+        ranked.filter(pl.col("_size") > 1)
+        .group_by("group")
+        .agg(
+            pl.col("customer_id").first(),
+            job_number.alias("job_number"),
+            *(pl.col(c).drop_nulls().first().alias(c) for c in SCALAR_FIELDS),
+            *_block("origin"),
+            *_block("dest"),
+            pl.len().cast(pl.Int32).alias("n_sources"),
+        )
+        .select(singles.columns)
     )
     ids = _ids(ranked)
-    canonical = canonical.join(ids, on="group").select(JOB_COLUMNS).sort("job_id")
+    canonical = pl.concat([singles, merged]).join(ids, on="group").select(JOB_COLUMNS).sort("job_id")
     source_map = ranked.join(ids, on="group").select("uid", "job_id").sort("uid")
     return canonical, source_map

@@ -10,15 +10,16 @@ is; a customer has a handful of jobs, so the self-join is small). A pair is a du
   compared across systems: legacy job ids and SmartMoving job numbers are unrelated.
 * **attributes** — otherwise (across systems, or a number is missing): the service dates are at most
   ``date_tolerance_days`` apart, neither the origin nor the destination differs (see
-  :mod:`crm_pipeline.analytics.addresses`), at least one of them matches, and when one of them is
-  unknown the dates are equal.
+  :mod:`crm_pipeline.analytics.addresses`) and, when a side has no street to compare (*unknown* or
+  only the *same ZIP*), the dates are equal. Both sides without a street need the same service type
+  and at least one equal ZIP.
 
 So two genuinely different moves of one customer stay apart: a different date (beyond the tolerance)
 or a different destination (another ZIP, house number or street) breaks the pair.
 
 Confidence is a simple, documented score (not a probability): 0.99 for a job-number match; for an
 attribute match 0.97 minus 0.03 per day of date difference, 0.05 per fuzzy address and 0.10 per
-unknown address.
+address without a street.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ _COMPARED = [
     "source_system",
     "job_number",
     "service_date",
+    "service_type",
     "origin_zip",
     "o_house",
     "o_street_key",
@@ -104,15 +106,18 @@ def score_pairs(jobs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
         (same_system_numbers & (pl.col("job_number_l") == pl.col("job_number_r"))).alias("same_number"),
     )
     sides = [pl.col("origin_match"), pl.col("dest_match")]
-    n_unknown = pl.sum_horizontal(*(s == AddressMatch.UNKNOWN.value for s in sides))
+    weak = (AddressMatch.UNKNOWN.value, AddressMatch.SAME_ZIP.value)
+    n_unknown = pl.sum_horizontal(*(s.is_in(weak) for s in sides))
+    n_same_zip = pl.sum_horizontal(*(s == AddressMatch.SAME_ZIP.value for s in sides))
+    same_type = pl.col("service_type_l") == pl.col("service_type_r")
     n_fuzzy = pl.sum_horizontal(*(s == AddressMatch.FUZZY.value for s in sides))
     n_different = pl.sum_horizontal(*(s == AddressMatch.DIFFERENT.value for s in sides))
     attribute_match = (
         ~pl.col("numbered")
         & (pl.col("days") <= rules.date_tolerance_days)
         & (n_different == 0)
-        & (n_unknown < 2)
         & ((n_unknown == 0) | (pl.col("days") == 0))
+        & ((n_unknown < 2) | ((n_same_zip > 0) & same_type.fill_null(False)))
     )
     date_tag = pl.when(pl.col("days") == 0).then(pl.lit("same_date")).otherwise(pl.lit("near_date"))
     route_tag = (

@@ -112,6 +112,26 @@ def test_missing_destination_on_one_side_merges_only_on_the_same_date(job_row: A
     assert len(partition(detect(job_frame, [sm, next_day]))) == 2
 
 
+def test_no_street_to_compare_needs_same_day_same_zip_and_same_service_type(
+    job_row: Any, job_frame: Any
+) -> None:
+    """A packing job (no destination) whose origin street one export lost: only the ZIP is left."""
+    no_dest = {
+        "dest_street": None,
+        "dest_unit": None,
+        "dest_city": None,
+        "dest_zip": None,
+        "dest_state": None,
+    }
+    sm = job_row("sm_jobs.csv#5", service_type="packing", origin_street=None, **no_dest)
+    legacy = job_row("legacy_jobs.csv#9", service_type="packing", **no_dest)
+    other_type = job_row("legacy_jobs.csv#9", service_type="load_only", **no_dest)
+    other_zip = job_row("legacy_jobs.csv#9", service_type="packing", origin_zip="02119", **no_dest)
+    assert len(partition(detect(job_frame, [sm, legacy]))) == 1
+    assert len(partition(detect(job_frame, [sm, other_type]))) == 2
+    assert len(partition(detect(job_frame, [sm, other_zip]))) == 2
+
+
 def test_canonical_job_keeps_the_destination_block_of_one_member(job_row: Any, job_frame: Any) -> None:
     """The best member has no destination: the whole block comes from the next one, never mixed."""
     best = job_row(
