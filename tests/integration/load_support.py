@@ -13,12 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+CHILD = Path(__file__).with_name("load_child.py")
 
 SM_CUSTOMERS = "sm_customers.csv"
 SM_JOBS = "sm_jobs.csv"
@@ -447,3 +457,49 @@ def audit_count(url: str) -> int:
         row = conn.execute("SELECT count(*) FROM audit_log").fetchone()
         assert row is not None
         return int(row[0])
+
+
+# ----------------------------------------------------------------------------------- databases
+
+
+@contextmanager
+def new_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A throwaway database (a copy of ``template``'s database when given), dropped afterwards.
+
+    Copying a migrated template is much faster than migrating every test's database.
+    """
+    name = f"crm_load_{uuid.uuid4().hex[:12]}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(str(make_url(template).database))
+        )
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(create)
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def run_child(
+    processed: Path, url: str, pause_at: str, flag: Path, attempts: int = 1
+) -> subprocess.Popen[str]:
+    """Start ``load_child.py`` and wait until it is paused at ``pause_at`` (its flag file exists)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(CHILD), str(processed), url, pause_at, str(flag), str(attempts)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not flag.exists():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"the load ended before reaching {pause_at!r}: {out}\n{err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the load did not reach {pause_at!r} within 60 s")
+        time.sleep(0.02)
+    return proc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from load_support import (
     audit_count,
     checksums,
     customer_id,
+    new_database,
     write_processed,
 )
 
@@ -26,11 +28,18 @@ from crm_pipeline.load import LoadOptions, run_load
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def migrated_template(pg_server_url: str) -> Iterator[str]:
+    with new_database(pg_server_url) as url:
+        migrate(url)
+        yield url
+
+
 @pytest.fixture
-def db_url(fresh_database_url: str) -> str:
-    """An empty database of its own, migrated to head."""
-    migrate(fresh_database_url)
-    return fresh_database_url
+def db_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
+    """An empty database of its own, migrated to head (a copy of the module's template)."""
+    with new_database(pg_server_url, template=migrated_template) as url:
+        yield url
 
 
 def _settings(url: str, tmp_path: Path) -> Settings:
@@ -208,9 +217,7 @@ def test_a_second_load_waits_for_the_first_then_gives_up_cleanly(db_url: str, tm
     assert run_load(processed, settings, options=options).table("customers").inserted == 12
 
 
-def test_connection_lost_mid_merge_is_retried_and_the_result_is_whole(
-    db_url: str, tmp_path: Path, fresh_database_url: str
-) -> None:
+def test_connection_lost_mid_merge_is_retried_and_the_result_is_whole(db_url: str, tmp_path: Path) -> None:
     settings = _settings(db_url, tmp_path)
     killed: list[str] = []
 
