@@ -12,6 +12,7 @@ are refused: encode them to JSON text first (``pl.col(c).struct.json_encode()``)
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import polars as pl
@@ -52,5 +53,7 @@ def copy_frame(
     )
     with translate_errors(table=table), conn.cursor() as cur, cur.copy(statement) as copy:
         for part in df.iter_slices(chunk_rows):
-            copy.write(part.write_csv(include_header=False))
+            buffer = io.BytesIO()  # bytes straight from Polars: no str round trip
+            part.write_csv(buffer, include_header=False)
+            copy.write(buffer.getbuffer())
     return df.height
