@@ -155,6 +155,104 @@ def generate(
     )
 
 
+@app.command("clean")
+def clean(
+    raw_dir: Annotated[Path, typer.Argument(help="Folder of CSV exports (*.csv, *.tsv, *.txt).")],
+    processed_dir: Annotated[Path, typer.Argument(help="Where the Parquet outputs and reports go.")],
+) -> None:
+    """Phase 2: read, clean, quarantine and validate the exports into Parquet files.
+
+    Every input row ends up in persons/jobs/leads.parquet or in quarantine.parquet (with the
+    rule); validation results and Data Docs go to PROCESSED_DIR/validation/.
+
+    Example: crm-pipeline clean data/demo/raw data/demo/processed
+    """
+    from crm_pipeline.config import get_settings
+    from crm_pipeline.ingest import run_clean
+    from crm_pipeline.ingest.report import summary_tables
+
+    result = run_clean(raw_dir, processed_dir, get_settings(), raise_on_failure=False)
+    for table in summary_tables(result):
+        console.print(table)
+    for check in result.validation.warnings if result.validation else []:
+        console.print(f"[yellow]warning:[/] {check.line()}")
+    result.raise_for_validation()
+    console.print(f"[green]clean[/] in {result.timings['total']:.1f} s → {processed_dir}")
+
+
+class MatchBackend(StrEnum):
+    """``crm-pipeline match --backend``: where candidate pairs are scored."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+@app.command("match")
+def match(
+    processed_dir: Annotated[
+        Path, typer.Argument(help="Output of `clean` (persons.parquet); the match outputs go here too.")
+    ] = Path("data/processed"),
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Trained model JSON (default: CRM_HOME/models/person_model.json)."),
+    ] = None,
+    backend: Annotated[MatchBackend, typer.Option("--backend", help="duckdb, or spark (needs .[spark]).")] = (
+        MatchBackend.DUCKDB
+    ),
+    retrain: Annotated[
+        bool, typer.Option("--retrain", help="Train the model again (saved to --model).")
+    ] = False,
+    input_csv: Annotated[
+        Path | None, typer.Option("--input", help="Standalone: dedupe this CSV of canonical person columns.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Standalone: output folder. With --explain: the HTML file.")
+    ] = None,
+    explain: Annotated[
+        str | None,
+        typer.Option("--explain", metavar="CUSTOMER_ID", help="Chart why these records were joined."),
+    ] = None,
+) -> None:
+    """Phase 2B: find the person rows that are one customer (Splink 5) and build golden records.
+
+    Writes unification_map, customers and match_pairs (Parquet), match_run.json and
+    review_pairs.csv (borderline pairs for clerical review) into PROCESSED_DIR. The model is
+    trained on the first run and reused after (--retrain to train again). --explain CUSTOMER_ID
+    writes a waterfall chart (HTML) of the pairs that joined the customer's records.
+
+    Example: crm-pipeline match data/demo/processed
+
+    Example: crm-pipeline match --input people.csv --out deduped/
+
+    Example: crm-pipeline match --explain cus_0123456789abcdef data/demo/processed
+    """
+    from crm_pipeline.config import get_settings
+    from crm_pipeline.match import report
+
+    if explain is not None:
+        from crm_pipeline.match.explain import explain_customer
+
+        explanation = explain_customer(processed_dir, explain, out)
+        console.print(report.explain_table(explanation))
+        console.print(f"[green]waterfall chart[/] → {explanation.chart}")
+        return
+    if input_csv is not None or out is not None:
+        if input_csv is None or out is None:
+            raise typer.BadParameter("standalone mode needs both --input CANONICAL.csv and --out DIR")
+        from crm_pipeline.match.standalone import match_canonical_csv
+
+        standalone = match_canonical_csv(input_csv, out, get_settings(), model, backend.value, retrain)
+        for table in report.standalone_summary(standalone):
+            console.print(table)
+        return
+    from crm_pipeline.match import run_match
+
+    result = run_match(processed_dir, get_settings(), model, backend.value, retrain)
+    for table in report.match_summary(result):
+        console.print(table)
+    console.print(f"[green]matched[/] {result.records:,} person rows → {result.customers:,} customers")
+
+
 @app.command("load")
 def load(
     processed_dir: Annotated[
@@ -266,6 +364,41 @@ def analytics(
 
     result = run_analytics(get_settings(), which=STEPS if step is None else (step.value,), force=force)
     console.print(summary_table(result))
+
+
+@export_app.command("unification-map")
+def export_unification_map(
+    out: Annotated[Path, typer.Option("--out", help="CSV to write (file, record_id, customer_id).")],
+    processed_dir: Annotated[
+        Path, typer.Option("--processed", help="Folder with unification_map.parquet (output of `match`).")
+    ] = Path("data/processed"),
+) -> None:
+    """Every person-bearing source row → its customer: columns file, record_id, customer_id.
+
+    Example: crm-pipeline export unification-map --out unification_map.csv
+    """
+    from crm_pipeline.unify.export import export_unification_map as write_map
+
+    rows = write_map(processed_dir, out)
+    console.print(f"[green]wrote {rows:,} rows[/] to {out}")
+
+
+@app.command("evaluate")
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="Truth folder from `generate` (customers.csv).")],
+    processed_dir: Annotated[
+        Path, typer.Option("--processed", help="Folder with the match outputs (unification_map.parquet).")
+    ] = Path("data/processed"),
+) -> None:
+    """Pairwise precision / recall / F1 of the customers against the generator's truth.
+
+    Example: crm-pipeline evaluate --truth data/demo/truth --processed data/demo/processed
+    """
+    from crm_pipeline.match.evaluate import evaluate_customers
+    from crm_pipeline.match.report import metrics_table
+
+    metrics = evaluate_customers(processed_dir / "unification_map.parquet", truth)
+    console.print(metrics_table("customers (pairwise)", metrics))
 
 
 @export_app.command("job-map")

@@ -51,6 +51,7 @@ class EngineOutcome:
     model_path: Path
     model_sha256: str
     trained: bool
+    input_fingerprint: str
     n_records: int
     n_scored_pairs: int
     n_links_used: int
@@ -166,6 +167,7 @@ class MatchEngine:
             model_path=model_path,
             model_sha256=digest,
             trained=trained,
+            input_fingerprint=fingerprint,
             n_records=n_records,
             n_scored_pairs=n_scored,
             n_links_used=n_used,

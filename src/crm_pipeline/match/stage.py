@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import duckdb
 
 from crm_pipeline.config import Settings, get_settings
 from crm_pipeline.errors import InputError
+from crm_pipeline.match.checkpoint import run_key
 from crm_pipeline.match.engine import Backend, MatchEngine, review_band
 from crm_pipeline.match.features import MATCH_INPUT_TABLE, build_match_input
 from crm_pipeline.match.model import MODEL_FILE_NAME
@@ -37,6 +39,7 @@ REVIEW_FILE = "review_pairs.csv"
 class MatchResult:
     """What one match run did: counts, the model used, time per step and the files written."""
 
+    match_run_id: str
     processed_dir: Path
     backend: str
     records: int
@@ -56,12 +59,38 @@ class MatchResult:
     timings: dict[str, float]
     outputs: dict[str, Path] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["processed_dir"] = str(self.processed_dir)
-        doc["model_path"] = str(self.model_path)
-        doc["outputs"] = {k: str(v) for k, v in self.outputs.items()}
-        return doc
+    @property
+    def paths(self) -> dict[str, Path]:
+        return self.outputs
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "n_records": self.records,
+            "n_customers": self.customers,
+            "n_pairs": self.scored_pairs,
+            "n_links_used": self.links_used,
+            "n_links_refused": self.links_refused,
+            "n_review_pairs": self.review_pairs,
+            "chunks": self.chunks,
+            "chunks_reused": self.chunks_reused,
+        }
+
+    def run_document(self) -> dict[str, Any]:
+        """The content of ``match_run.json`` (read by the load stage into ``match_runs``)."""
+        return {
+            "match_run_id": self.match_run_id,
+            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "backend": self.backend,
+            "model": {"path": str(self.model_path), "sha256": self.model_sha256, "trained": self.trained},
+            "model_path": str(self.model_path),
+            "model_sha256": self.model_sha256,
+            "threshold": self.threshold,
+            "review_band": list(self.review_band),
+            "counts": self.counts(),
+            "blocking_rule_pairs": self.rule_counts,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "outputs": {k: str(v) for k, v in self.outputs.items()},
+        }
 
 
 def default_model_path(settings: Settings) -> Path:
@@ -131,6 +160,8 @@ def run_match(
         con.close()
 
     result = MatchResult(
+        match_run_id="mr_"
+        + run_key(outcome.input_fingerprint, outcome.model_sha256, settings.match_threshold),
         processed_dir=processed_dir,
         backend=backend,
         records=outcome.n_records,
@@ -151,7 +182,7 @@ def run_match(
         outputs=outputs,
     )
     run_file = processed_dir / RUN_FILE
-    _atomic_write_text(run_file, json.dumps(result.as_dict(), indent=2, default=str) + "\n")
+    _atomic_write_text(run_file, json.dumps(result.run_document(), indent=2, default=str) + "\n")
     result.outputs["run"] = run_file
     log.info(
         "match: %d records -> %d customers (%d links, %d refused, %d for review)",
