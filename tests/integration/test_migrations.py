@@ -111,7 +111,7 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_database(fresh_database_url: str) 
     assert {t: cols for t, (_, cols) in schema.items()} == CONTRACT
     assert {owner for owner, _ in schema.values()} == {"crm_owner"}
     assert {
-        "audit_changed_columns", "audit_changes", "audit_log_append_only", "customers_masked",
+        "audit_changes", "audit_log_append_only", "customers_masked",
         "jobs_masked", "mask_email", "mask_phone",
     } <= set(_other_objects(url))
 
