@@ -52,6 +52,7 @@ class AnalyticsResult:
                 "jobs_unified": j.jobs,
                 "job_duplicates_merged": j.source_rows - j.jobs,
                 "job_duplicate_groups": j.duplicate_groups,
+                "jobs_spanning_customers": j.cross_customer_groups,
                 "jobs_inserted": j.jobs_inserted,
                 "jobs_updated": j.jobs_updated,
                 "jobs_deleted": j.jobs_deleted,

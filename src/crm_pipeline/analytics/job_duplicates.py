@@ -69,6 +69,7 @@ class JobDuplicateFrames:
     source_map: pl.DataFrame
     groups: pl.DataFrame
     n_pairs: int
+    cross_customer_groups: int = 0  # jobs whose rows sit under several customers (matcher split a person)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class JobDuplicateResult:
     duplicate_groups: int
     duplicate_rows: int  # source rows that share their job with another row
     pairs: int
+    cross_customer_groups: int
     jobs_inserted: int
     jobs_updated: int
     jobs_deleted: int
@@ -115,7 +117,20 @@ def detect_job_duplicates(source_jobs: pl.DataFrame, rules: JobMatchRules) -> Jo
         )
         .sort("job_id")
     )
-    return JobDuplicateFrames(jobs=jobs, source_map=source_map, groups=dup_groups, n_pairs=pairs.height)
+    spanning = (
+        source_map.join(source_jobs.select("uid", "customer_id"), on="uid")
+        .group_by("job_id")
+        .agg(pl.col("customer_id").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)
+        .height
+    )
+    return JobDuplicateFrames(
+        jobs=jobs,
+        source_map=source_map,
+        groups=dup_groups,
+        n_pairs=pairs.height,
+        cross_customer_groups=spanning,
+    )
 
 
 def run_job_duplicates(settings: Settings) -> JobDuplicateResult:
@@ -139,6 +154,7 @@ def run_job_duplicates(settings: Settings) -> JobDuplicateResult:
         duplicate_groups=frames.groups.height,
         duplicate_rows=int(frames.groups["n_members"].sum() or 0),
         pairs=frames.n_pairs,
+        cross_customer_groups=frames.cross_customer_groups,
         jobs_inserted=written.jobs_inserted,
         jobs_updated=written.jobs_updated,
         jobs_deleted=written.jobs_deleted,
@@ -148,6 +164,12 @@ def run_job_duplicates(settings: Settings) -> JobDuplicateResult:
         seconds_detect=t2 - t1,
         seconds_write=t3 - t2,
     )
+    if result.cross_customer_groups:
+        log.warning(
+            "job duplicates: %d jobs have source rows under different customers (same job number): "
+            "the matcher probably split those people",
+            result.cross_customer_groups,
+        )
     log.info(
         "job duplicates: %d source rows -> %d jobs (%d groups, %d rows); %d inserted, %d updated, %d deleted",
         result.source_rows,

@@ -17,7 +17,13 @@ is; a customer has a handful of jobs, so the self-join is small). A pair is a du
 So two genuinely different moves of one customer stay apart: a different date (beyond the tolerance)
 or a different destination (another ZIP, house number or street) breaks the pair.
 
-Confidence is a simple, documented score (not a probability): 0.99 for a job-number match; for an
+One exception to "same customer": two rows of one system with the same job number are the same job
+even when the matcher put them under two customers (``job_number_other_customer``) — the number is
+the system's own identity, and such a pair tells that the matcher split a person. The canonical job
+then belongs to its best member's customer; :func:`score_pairs` callers count these groups.
+
+Confidence is a simple, documented score (not a probability): 0.99 for a job-number match (0.95
+when the customers differ); for an
 attribute match 0.97 minus 0.03 per day of date difference, 0.05 per fuzzy address and 0.10 per
 address without a street.
 """
@@ -36,6 +42,7 @@ from crm_pipeline.analytics.addresses import (
 )
 
 JOB_NUMBER_CONFIDENCE = 0.99
+OTHER_CUSTOMER_CONFIDENCE = 0.95
 ATTRIBUTE_CONFIDENCE = 0.97
 PER_DAY_PENALTY = 0.03
 FUZZY_PENALTY = 0.05
@@ -84,8 +91,31 @@ def score_pairs(jobs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
     """Every duplicate pair ``(uid_l < uid_r)`` with its confidence and reason (schema ``PAIR_SCHEMA``)."""
     left, right = _sides(jobs.filter(pl.col("customer_id").is_not_null()))
     pairs = left.join(right, on="customer_id").filter(pl.col("uid_l") < pl.col("uid_r"))
+    other_customer = _same_number_other_customer(jobs)
     if pairs.height == 0:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        return other_customer
+    return pl.concat([_same_customer_pairs(pairs, rules), other_customer]).sort("uid_l", "uid_r")
+
+
+def _same_number_other_customer(jobs: pl.DataFrame) -> pl.DataFrame:
+    """Pairs of one system with the same job number whose rows sit under different customers."""
+    numbered = jobs.filter(pl.col("job_number").is_not_null()).select(
+        "uid", "customer_id", "source_system", "job_number"
+    )
+    return (
+        numbered.join(numbered, on=["source_system", "job_number"], suffix="_r")
+        .filter((pl.col("uid") < pl.col("uid_r")) & (pl.col("customer_id") != pl.col("customer_id_r")))
+        .select(
+            pl.col("uid").alias("uid_l"),
+            "uid_r",
+            pl.lit(OTHER_CUSTOMER_CONFIDENCE).alias("confidence"),
+            pl.lit("job_number_other_customer").alias("reason"),
+        )
+    )
+
+
+def _same_customer_pairs(pairs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
+    """Score the candidate pairs of one customer (``_l`` / ``_r`` columns) by the rules above."""
 
     pairs = pairs.with_columns(
         street_similarity(pairs["o_street_key_l"], pairs["o_street_key_r"]).alias("o_sim"),

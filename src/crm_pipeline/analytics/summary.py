@@ -18,7 +18,12 @@ def summary_table(result: AnalyticsResult) -> Table:
             "job-duplicates",
             f"{j.source_rows:,} source job rows → {j.jobs:,} jobs ({j.duplicate_groups:,} duplicate groups, "
             f"{j.source_rows - j.jobs:,} rows merged); written: {j.jobs_inserted:,} inserted, "
-            f"{j.jobs_updated:,} updated, {j.jobs_deleted:,} deleted",
+            f"{j.jobs_updated:,} updated, {j.jobs_deleted:,} deleted"
+            + (
+                f"; {j.cross_customer_groups:,} jobs span two customers (same job number: check the matcher)"
+                if j.cross_customer_groups
+                else ""
+            ),
             f"{j.seconds:.2f}",
         )
     if (r := result.rolling) is not None:

@@ -189,6 +189,26 @@ def test_two_numbered_jobs_of_one_system_are_never_joined_through_a_third_row(
     assert frozenset({moving["uid"], legacy["uid"]}) in groups  # the stronger (same-date) pair wins
 
 
+def test_same_job_number_joins_rows_the_matcher_put_under_two_customers(job_row: Any, job_frame: Any) -> None:
+    first = job_row("sm_jobs.csv#2", record_id="10400-1", job_number="10400-1", customer_id="cus_a")
+    second = job_row(
+        "sm_jobs_2.csv#2", record_id="10400-1", job_number="10400-1", customer_id="cus_b", status="completed"
+    )
+    legacy_number_alike = job_row(
+        "legacy_jobs.csv#2", job_number="10400-1", customer_id="cus_c", service_date=date(2023, 1, 1)
+    )
+    result = detect(job_frame, [first, second, legacy_number_alike])
+    assert partition(result) == {
+        frozenset({first["uid"], second["uid"]}),
+        frozenset({legacy_number_alike["uid"]}),
+    }
+    assert result.groups["reason"].to_list() == ["job_number_other_customer"]
+    assert result.cross_customer_groups == 1
+    assert result.jobs.filter(pl.col("n_sources") == 2)["customer_id"].to_list() == [
+        "cus_b"
+    ]  # the completed row's
+
+
 # ------------------------------------------------------------------------------------- identity
 
 
