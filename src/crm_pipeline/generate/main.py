@@ -8,13 +8,13 @@ render each record with realistic mess, write the raw files and the ground truth
 from __future__ import annotations
 
 import logging
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from crm_pipeline.errors import ConfigError
 from crm_pipeline.generate.branch_spellings import load_branch_spellings
+from crm_pipeline.generate.fastrandom import FastRandom
 from crm_pipeline.generate.knobs import Knobs
 from crm_pipeline.generate.pools import build_pools
 from crm_pipeline.generate.profiles import build_rows
@@ -53,7 +53,7 @@ def generate(people: int, out: Path, seed: int = 42, knobs: Knobs | None = None)
         raise ConfigError(f"--people must be at least 1, got {people}")
     started = time.perf_counter()
     knobs = knobs or Knobs()
-    rng = random.Random(seed)  # noqa: S311 - sample data, not cryptography
+    rng = FastRandom(seed)
     spellings, unknown_branches = load_branch_spellings()
     pools = build_pools(rng)
     world = build_world(rng, knobs, people, pools, set(spellings))

@@ -144,7 +144,7 @@ class RowFactory:
         if p.company is not None and rng.random() < 0.75:
             tags.row("trap_shared_office_phone", p.company.key)
             return p.company.phone, "Office", p.office_ext, p.mobile
-        return p.mobile, "Mobile", "", p.home_phone
+        return p.mobile, "Mobile", "", p.home_phone or p.alt_phone
 
     def email_of(self, p: Person, day: int, tags: Tags, missing_rate: float | None = None) -> str:
         rng = self.rng

@@ -336,7 +336,8 @@ class Renderer:
             return self.rng.choice(options)
         return code
 
-    def zip(self, a: Address, tags: Tags, *, lost_zero_rate: float) -> str:
+    def zip(self, a: Address, tags: Tags, *, lost_zero_rate: float, spreadsheet: bool = True) -> str:
+        """The ZIP as typed; ``spreadsheet=False`` (inside a one-line address) never gives "2139.0"."""
         rng = self.rng
         k = self.k
         r = rng.random()
@@ -344,7 +345,7 @@ class Renderer:
             tags.add("zip_missing")
             return ""
         r -= k.zip_missing_rate
-        if r < k.zip_float_rate:
+        if r < k.zip_float_rate and spreadsheet:
             tags.add("zip_float")
             return f"{int(a.zip5)}.0"
         r -= k.zip_float_rate
@@ -379,7 +380,7 @@ class Renderer:
         # whole-address case changes come later, so no state spelling that differs only by case here
         state = self.state(a.state, tags, case_only=False)
         city_state = f"{a.city}, {state}" if rng.random() < 0.85 else f"{a.city} {state}"
-        zip_text = self.zip(a, tags, lost_zero_rate=lost_zero_rate)
+        zip_text = self.zip(a, tags, lost_zero_rate=lost_zero_rate, spreadsheet=False)
         tail = f"{city_state} {zip_text}" if zip_text else city_state
         if partial == "city":
             text = tail

@@ -100,6 +100,8 @@ class Person:
     emails: list[tuple[int, str]]
     """Personal email from which day on (a second entry = changed email)."""
     home_phone: str = ""
+    alt_phone: str = ""
+    """A second number of the person's own (work or old landline), given on some records."""
     family_email: str = ""
     company: Company | None = None
     office_ext: str = ""
@@ -296,6 +298,8 @@ class _Builder:
             home=home,
             emails=[],
         )
+        if rng.random() < 0.25:
+            person.alt_phone = self.phone(region)
         person.emails.append((DAY0 - 5000, self.email(first, last)))
         if rng.random() < k.email_change_rate:
             change_day = rng.randint(DAY0 + 200, SM_EXPORT_2 - 200)
