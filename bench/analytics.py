@@ -1,0 +1,173 @@
+"""Phase 4 on the 50k-people set: job duplicates, rollups and gender, each timed (target ≤ 10 s total).
+
+The input is made once by the real stages and cached under /tmp (CRM_BENCH_ANALYTICS_DIR):
+``generate --people 50000 --seed 42`` → ``clean`` → ``match`` → ``load`` into the database
+``crm_bench_analytics`` on the bench server (DATABASE_URL / TEST_DATABASE_URL, else the embedded
+PostgreSQL 16). Each run then empties the analytics outputs (jobs, maps, groups, inferred genders)
+so the first pass does all the work, and measures:
+
+1. cold: job-duplicates, rolling, gender — the numbers that count;
+2. rerun: the same three on unchanged data (must write nothing);
+3. baselines in the same run: gender-guesser once per row instead of once per distinct name, and a
+   plain (blocking) REFRESH instead of CONCURRENTLY;
+4. job pairwise precision / recall / F1 against truth/jobs.csv.
+
+Run: .venv/bin/python bench/analytics.py [PEOPLE]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from _db import server_url
+from crm_pipeline import db
+from crm_pipeline.analytics.evaluate import evaluate_jobs
+from crm_pipeline.analytics.gender import GenderGuesser, run_gender
+from crm_pipeline.analytics.job_duplicates import run_job_duplicates
+from crm_pipeline.analytics.rolling import run_rolling
+from crm_pipeline.analytics.summary import job_evaluation_line
+from crm_pipeline.config import Settings
+
+TARGET_SECONDS = 10.0
+PEOPLE = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+CACHE = Path(os.environ.get("CRM_BENCH_ANALYTICS_DIR", "/tmp/crm-bench-analytics")) / f"{PEOPLE // 1000}k"
+DB_NAME = f"crm_bench_analytics_{PEOPLE // 1000}k"
+
+
+def prepared_database() -> str:
+    """URL of the bench database holding the loaded input (built on first use, then reused)."""
+    server = server_url()
+    url = make_url(server).set(database=DB_NAME).render_as_string(hide_password=False)
+    marker = CACHE / f"loaded.{DB_NAME}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone()
+        if exists and marker.exists():
+            db.migrate(url)  # picks up newer revisions; no-op otherwise
+            return url
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    settings = Settings(database_url=url, home=CACHE / "home")
+    raw, processed = CACHE / "raw", CACHE / "processed"
+    if not (CACHE / "truth" / "jobs.csv").exists():
+        from crm_pipeline.generate.main import generate
+
+        step("generate", lambda: generate(PEOPLE, CACHE, seed=42))
+    if not (processed / "jobs.parquet").exists():
+        from crm_pipeline.ingest import run_clean
+
+        step("clean", lambda: run_clean(raw, processed, settings, raise_on_failure=False))
+    if not (processed / "unification_map.parquet").exists():
+        from crm_pipeline.match.stage import run_match
+
+        step("match", lambda: run_match(processed, settings))
+    from crm_pipeline.load import run_load
+
+    db.migrate(url)
+    step("load", lambda: run_load(processed, settings))
+    marker.touch()
+    return url
+
+
+def step(name: str, fn: object) -> None:
+    print(f"  preparing: {name} …", flush=True)
+    started = time.perf_counter()
+    fn()  # type: ignore[operator]
+    print(f"  preparing: {name} done in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def reset_outputs(url: str) -> None:
+    """Empty what analytics writes, so the next pass starts cold (bench database only)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM job_duplicate_groups; DELETE FROM job_source_map; DELETE FROM jobs")
+        conn.execute(
+            "UPDATE customers SET gender = NULL, gender_source = NULL, gender_method = NULL,"
+            " gender_version = NULL WHERE gender_source = 'inferred'"
+        )
+        conn.execute("SELECT refresh_job_rollups()")
+        conn.execute("VACUUM ANALYZE jobs, job_source_map, job_duplicate_groups, customers")
+
+
+def timed_passes(settings: Settings) -> dict[str, float]:
+    jobs = run_job_duplicates(settings)
+    rolling = run_rolling(settings)
+    gender = run_gender(settings)
+    print(
+        f"    job-duplicates {jobs.seconds:6.2f} s  {jobs.source_rows:,} rows → {jobs.jobs:,} jobs "
+        f"({jobs.duplicate_groups:,} groups; read {jobs.seconds_read:.2f} / detect {jobs.seconds_detect:.2f} "
+        f"/ write {jobs.seconds_write:.2f}; {jobs.jobs_inserted:,} inserted, {jobs.jobs_updated:,} updated, "
+        f"{jobs.jobs_deleted:,} deleted)"
+    )
+    print(f"    rolling        {rolling.seconds:6.2f} s  {rolling.rows}")
+    print(
+        f"    gender         {gender.seconds:6.2f} s  {gender.candidates:,} candidates, "
+        f"{gender.distinct_names:,} distinct names, {gender.changed:,} filled in {gender.batches} batches"
+    )
+    return {"job-duplicates": jobs.seconds, "rolling": rolling.seconds, "gender": gender.seconds}
+
+
+def gender_baseline(url: str) -> tuple[float, float]:
+    """Seconds to label every customer's first name: once per row vs once per distinct name."""
+    with psycopg.connect(url) as conn:
+        names = [r[0] for r in conn.execute("SELECT first_name FROM customers WHERE first_name IS NOT NULL")]
+    started = time.perf_counter()
+    fresh = GenderGuesser()
+    for name in names:  # no cache: what a per-row loop costs
+        fresh._guess(name)
+    per_row = time.perf_counter() - started
+    started = time.perf_counter()
+    GenderGuesser().labels(names)
+    per_distinct = time.perf_counter() - started
+    return per_row, per_distinct
+
+
+def refresh_baseline(url: str) -> tuple[float, float]:
+    """Seconds of the three refreshes: plain vs CONCURRENTLY."""
+    views = ("customer_job_rolling", "branch_job_rolling", "branch_repeat_customers")
+    timings = []
+    for how in ("", " CONCURRENTLY"):
+        with psycopg.connect(url, autocommit=True) as conn:
+            started = time.perf_counter()
+            for view in views:
+                conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW" + how + " {}").format(sql.Identifier(view)))
+            timings.append(time.perf_counter() - started)
+    return timings[0], timings[1]
+
+
+def main() -> int:
+    print(f"analytics bench: {PEOPLE:,} people (cache {CACHE})")
+    url = prepared_database()
+    settings = Settings(database_url=url, home=CACHE / "home")
+    reset_outputs(url)
+
+    print("  cold run:")
+    cold = timed_passes(settings)
+    total = sum(cold.values())
+    verdict = "ok" if total <= TARGET_SECONDS else "MISSED"
+    print(f"    total          {total:6.2f} s  (target ≤ {TARGET_SECONDS:.0f} s: {verdict})")
+    print("  rerun on unchanged data:")
+    rerun = timed_passes(settings)
+    print(f"    total          {sum(rerun.values()):6.2f} s")
+
+    per_row, per_distinct = gender_baseline(url)
+    print(
+        f"  baseline gender-guesser: per row {per_row:.2f} s vs per distinct name {per_distinct:.2f} s "
+        f"({per_row / per_distinct:.1f}x)"
+    )
+    plain, concurrent = refresh_baseline(url)
+    print(
+        f"  baseline refresh: plain {plain:.2f} s vs CONCURRENTLY {concurrent:.2f} s "
+        f"({concurrent / plain:.1f}x the time; readers are never blocked)"
+    )
+    print("  " + job_evaluation_line(evaluate_jobs(settings, CACHE / "truth")))
+    return 0 if total <= TARGET_SECONDS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
