@@ -20,7 +20,12 @@ from typer.testing import CliRunner
 
 from crm_pipeline.cli import app
 from crm_pipeline.generate import generate
+from crm_pipeline.generate.branch_spellings import load_branch_spellings
+from crm_pipeline.generate.fastrandom import FastRandom
+from crm_pipeline.generate.knobs import Knobs
 from crm_pipeline.generate.phenomena import PHENOMENA
+from crm_pipeline.generate.pools import build_pools
+from crm_pipeline.generate.world import DAY0, LAST_SERVICE, MOVING_TYPES, Job, build_world
 
 PEOPLE = 5000
 SEED = 7
@@ -316,6 +321,27 @@ def test_expected_quarantine_points_at_rows_made_unreadable(
             assert len(cells[header.index(r["column"])]) > 100_000
     # a few per cent messy at most: most rows stay clean
     assert len(rows) < 0.01 * len(truth["customers"])
+
+
+def test_a_move_ends_where_the_next_job_starts() -> None:
+    rng = FastRandom(3)
+    spellings, _ = load_branch_spellings()
+    world = build_world(rng, Knobs(), 2000, build_pools(rng), set(spellings))
+    households: dict[int, list[Job]] = defaultdict(list)
+    for job in world.jobs:
+        assert DAY0 <= job.service_day <= LAST_SERVICE
+        if job.service_type not in ("Storage Out", "Commercial"):  # from the warehouse / the office
+            households[id(job.person.home)].append(job)
+    checked = 0
+    for jobs in households.values():
+        assert len(jobs) <= 4
+        jobs.sort(key=lambda j: j.service_day)
+        for before, after in zip(jobs, jobs[1:], strict=False):
+            if before.service_type in MOVING_TYPES:
+                assert after.origin == before.dest
+                checked += 1
+    assert checked > 200
+    assert sum(1 for jobs in households.values() if len({j.origin.branch for j in jobs}) > 1) > 20
 
 
 def test_cli_generate_writes_raw_and_truth(tmp_path: Path) -> None:
