@@ -61,11 +61,15 @@ def first_names_compatible(fa: str | None, la: str | None, fb: str | None, lb: s
         return fa[0] == fb[0]
     if _close(fa, fb):
         return True
-    # first and last name swapped on one record (possibly with a typo as well)
-    return la is not None and lb is not None and _same_or_close(fa, lb) and _same_or_close(la, fb)
+    # first and last name swapped on one record (with a nickname or typo in either part)
+    if la is None or lb is None:
+        return False
+    return (_same_or_typo(fa, lb) and (la == fb or _close(la, fb))) or (
+        _same_or_typo(fb, la) and (lb == fa or _close(lb, fa))
+    )
 
 
-def _same_or_close(a: str, b: str) -> bool:
+def _same_or_typo(a: str, b: str) -> bool:
     return a == b or (len(a) >= 4 and len(b) >= 4 and OSA.distance(a, b) <= 1)
 
 

@@ -128,10 +128,12 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
         FROM n
         """
     )
+    # a swapped record's "last name" is a first name: its variants are needed for the swap check
     keys = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT first_name FROM match_norm WHERE first_name IS NOT NULL"
+            "SELECT first_name FROM match_norm WHERE first_name IS NOT NULL "
+            "UNION SELECT last_name FROM match_norm WHERE last_name IS NOT NULL"
         ).fetchall()
     ]
     distinct, variants, genders = first_name_table(keys)
@@ -151,11 +153,16 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 m.*,
                 f.variants AS first_variants,
                 f.gender AS first_gender,
+                lv.variants AS last_variants,
+                {_email_user_sql()} AS email_user,
+                nullif(regexp_replace({_email_user_sql()}, '[^0-9]', '', 'g'), '') AS email_user_digits,
                 {_capped("email")} AS email_blk,
                 {_capped("phone_last7")} AS phone_blk,
                 {_capped("addr_key")} AS addr_blk,
                 {_capped("dest_key")} AS dest_blk
-            FROM match_norm m LEFT JOIN first_name_lookup f ON m.first_name = f.key
+            FROM match_norm m
+            LEFT JOIN first_name_lookup f ON m.first_name = f.key
+            LEFT JOIN first_name_lookup lv ON m.last_name = lv.key
             ORDER BY m.unique_id
             """
         )
@@ -166,6 +173,19 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
     n = con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0]
     log.info("match input: %d person records, %d distinct first names", n, len(distinct))
     return int(n)
+
+
+def _email_user_sql() -> str:
+    """The email's mailbox name without punctuation, or NULL when it is only the person's name.
+
+    "john.young@yahoo.com" and "john_young@gmail.com" say nothing beyond "John Young": two
+    different John Youngs have them. "jyoung72" or "sunnyday" are distinctive. The name forms
+    checked: first+last, last+first, initial+last, first+initial, first, last.
+    """
+    user = "regexp_replace(m.email_local, '[^a-z0-9]', '', 'g')"
+    f, l = "coalesce(m.first_name, '')", "coalesce(m.last_name, '')"
+    name_forms = [f"{f} || {l}", f"{l} || {f}", f"left({f}, 1) || {l}", f"{f} || left({l}, 1)", f, l]
+    return f"CASE WHEN {user} = '' OR {user} IN ({', '.join(name_forms)}) THEN NULL ELSE {user} END"
 
 
 def _capped(col: str) -> str:

@@ -1,19 +1,24 @@
 """The person-matching model, declared once and free of any SQL dialect.
 
 Everything here is a Splink *creator* (comparison levels, blocking rules): a description that
-Splink renders into DuckDB or Spark SQL on demand. The trained numbers (m and u per level, the
-prior) live in the model JSON (`model.py`); this module only says *what* is compared. Changing a
-level here changes the model's shape, so bump ``SPEC_VERSION``: a saved model records the version
-and the level labels it was trained with and refuses to load into a different shape.
+Splink renders into DuckDB or Spark SQL on demand. Hand-written levels use ``PortableLevel``,
+whose SQL names the few functions that differ between backends as placeholders. The trained
+numbers (m and u per level, the prior) live in the model JSON (``model.py``); this module only says
+*what* is compared. Changing a level changes the model's shape, so bump ``SPEC_VERSION``: a saved
+model records the version and the level labels it was trained with and refuses to load into
+a different shape.
 
 Why the levels look the way they do (the full argument is in docs/matching.md):
-- A different first name that is neither a nickname, a typo of the same gender, nor a swap with
-  the last name is near-proof of two people — household members share everything else (surname,
-  address, landline, family email). Its m is fixed very low so EM cannot learn it away.
+- A different first name that is neither a nickname, a same-gender typo, nor a swap with the last
+  name means two people — household members share everything else (surname, address, landline,
+  family email). Its m is fixed so low (weight −40) that no amount of shared household data wins.
 - Different name suffixes (JR vs SR) likewise: a father and son with the same name at one address.
-- The history level links a job's destination to a record at that address (people who moved).
-- Exact matches on names, email, phone, city and ZIP are term-frequency adjusted: a shared office
-  phone or a common surname says less than a rare one.
+- Street, city, ZIP and state are one comparison: nested facts must not count four times.
+- The history levels link a job's destination to a later record at that address (people move).
+- An email mailbox name that is just the person's name ("john.young@…") is no evidence beyond the
+  name; only distinctive mailbox names count when the domains differ (see features.py).
+- Exact names, email and phone are term-frequency adjusted: a shared office phone or a common
+  surname says less than a rare one.
 """
 
 from __future__ import annotations
@@ -26,23 +31,55 @@ from splink import SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
 
-SPEC_VERSION = 1
+SPEC_VERSION = 3
 
-#: m of the levels that mean "two different people": a -40 match weight, enough to outweigh everything
-#: a household shares (surname, address, landline, family email). Fixed so EM cannot learn it away.
+#: m of the levels that mean "two different people": a −40 match weight, more than everything a
+#: household shares (surname, address, landline, family email). Fixed, so EM cannot learn it away.
 M_DIFFERENT_PERSON = 2.0**-40
+
+_ARRAY_OVERLAP = {"duckdb": "list_has_any", "spark": "arrays_overlap"}
+
+
+class PortableLevel(ComparisonLevelCreator):
+    """A hand-written level whose SQL works on every backend.
+
+    The condition may use ``{dl}`` (Damerau-Levenshtein), ``{jw}`` (Jaro-Winkler similarity) and
+    ``{overlap}`` (do two arrays share an element); each is replaced by the backend's function.
+    Everything else must be plain SQL common to DuckDB and Spark (=, AND, OR, substr, length,
+    coalesce, abs).
+    """
+
+    def __init__(self, sql_template: str, label: str) -> None:
+        self.sql_template = sql_template
+        self.label = label
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        dialect = sql_dialect.sql_dialect_str
+        if dialect not in _ARRAY_OVERLAP:
+            raise ValueError(f"the person model supports duckdb and spark, not {dialect}")
+        return self.sql_template.format(
+            dl=sql_dialect.damerau_levenshtein_function_name,
+            jw=sql_dialect.jaro_winkler_function_name,
+            overlap=_ARRAY_OVERLAP[dialect],
+        )
+
+    def create_label_for_charts(self) -> str:
+        return self.label
+
 
 _GENDER_COMPATIBLE = (
     "NOT (coalesce(first_gender_l, 'u') = 'm' AND coalesce(first_gender_r, 'u') = 'f') "
     "AND NOT (coalesce(first_gender_l, 'u') = 'f' AND coalesce(first_gender_r, 'u') = 'm')"
 )
 _BOTH_LONG = "length(first_name_l) >= 4 AND length(first_name_r) >= 4"
-
-
-def _custom(sql: str, label: str) -> cll.CustomLevel:
-    """A hand-written level; written in DuckDB SQL and translated by sqlglot for other backends."""
-    return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+#: one record has first and last name swapped (its "last name" is a nickname-equivalent first name)
+_SWAPPED = (
+    "(first_name_l = last_name_r AND {overlap}(last_variants_l, first_variants_r)) "
+    "OR (first_name_r = last_name_l AND {overlap}(last_variants_r, first_variants_l))"
+)
 
 
 def first_name_comparison() -> ComparisonCreator:
@@ -52,21 +89,17 @@ def first_name_comparison() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            cll.ColumnsReversedLevel("first_name", "last_name", symmetrical=True).configure(
-                label_for_charts="First and last name swapped"
-            ),
+            PortableLevel(_SWAPPED, "First and last name swapped"),
             cll.ArrayIntersectLevel("first_variants", 1).configure(label_for_charts="Nickname of each other"),
-            _custom(
-                f"{_BOTH_LONG} AND {_GENDER_COMPATIBLE} "
-                "AND damerau_levenshtein(first_name_l, first_name_r) <= 1",
+            PortableLevel(
+                f"{_BOTH_LONG} AND {_GENDER_COMPATIBLE} AND {{dl}}(first_name_l, first_name_r) <= 1",
                 "Typo: one edit, same gender",
             ),
-            _custom(
-                f"{_BOTH_LONG} AND {_GENDER_COMPATIBLE} "
-                "AND jaro_winkler_similarity(first_name_l, first_name_r) >= 0.92",
+            PortableLevel(
+                f"{_BOTH_LONG} AND {_GENDER_COMPATIBLE} AND {{jw}}(first_name_l, first_name_r) >= 0.92",
                 "Similar: Jaro-Winkler >= 0.92, same gender",
             ),
-            _custom(
+            PortableLevel(
                 "(length(first_name_l) = 1 OR length(first_name_r) = 1) "
                 "AND substr(first_name_l, 1, 1) = substr(first_name_r, 1, 1)",
                 "Initial agrees",
@@ -83,16 +116,17 @@ def first_name_comparison() -> ComparisonCreator:
 def last_name_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="last_name",
-        comparison_description="Last name: exact, swapped with first name, typo",
+        comparison_description="Last name: exact, typo (a swap is counted under first name)",
         comparison_levels=[
             cll.NullLevel("last_name"),
             cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
-            cll.ColumnsReversedLevel("first_name", "last_name", symmetrical=True).configure(
-                label_for_charts="First and last name swapped"
+            # counted once, under first name; here it only avoids a "different last name" penalty
+            PortableLevel(_SWAPPED, "First and last name swapped (counted under first name)").configure(
+                is_null_level=True
             ),
-            cll.DamerauLevenshteinLevel("last_name", 1),
-            cll.JaroWinklerLevel("last_name", 0.9),
-            cll.ElseLevel(),
+            cll.DamerauLevenshteinLevel("last_name", 1).configure(label_for_charts="Typo: one edit"),
+            cll.JaroWinklerLevel("last_name", 0.9).configure(label_for_charts="Similar: Jaro-Winkler >= 0.9"),
+            cll.ElseLevel().configure(label_for_charts="Different last names"),
         ],
     )
 
@@ -104,8 +138,8 @@ def middle_name_comparison() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("middle_name"),
             cll.ExactMatchLevel("middle_name"),
-            _custom("substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)", "Middle initial agrees"),
-            cll.ElseLevel(),
+            PortableLevel("substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)", "Middle initial agrees"),
+            cll.ElseLevel().configure(label_for_charts="Different middle names"),
         ],
     )
 
@@ -115,11 +149,11 @@ def name_suffix_comparison() -> ComparisonCreator:
         output_column_name="name_suffix",
         comparison_description="Name suffix (JR, SR, III): different suffixes mean different people",
         comparison_levels=[
-            _custom("name_suffix_l IS NULL AND name_suffix_r IS NULL", "Neither has a suffix").configure(
+            PortableLevel("name_suffix_l IS NULL AND name_suffix_r IS NULL", "Neither has a suffix").configure(
                 is_null_level=True
             ),
             cll.ExactMatchLevel("name_suffix"),
-            _custom("name_suffix_l IS NULL OR name_suffix_r IS NULL", "Only one has a suffix"),
+            PortableLevel("name_suffix_l IS NULL OR name_suffix_r IS NULL", "Only one has a suffix"),
             cll.ElseLevel().configure(
                 m_probability=M_DIFFERENT_PERSON,
                 fix_m_probability=True,
@@ -132,17 +166,18 @@ def name_suffix_comparison() -> ComparisonCreator:
 def email_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="email",
-        comparison_description="Email: exact, or the local part equal or one edit apart",
+        comparison_description="Email: exact, or the same distinctive mailbox name (or a letter typo of it)",
         comparison_levels=[
             cll.NullLevel("email"),
             cll.ExactMatchLevel("email", term_frequency_adjustments=True),
-            _custom(
-                "email_local_l = email_local_r OR (abs(length(email_local_l) - length(email_local_r)) <= 1 "
-                "AND substr(email_local_l, 1, 1) = substr(email_local_r, 1, 1) "
-                "AND damerau_levenshtein(email_local_l, email_local_r) <= 1)",
-                "Local part equal or one edit apart",
+            PortableLevel(
+                "email_user_l = email_user_r OR (abs(length(email_user_l) - length(email_user_r)) <= 1 "
+                "AND substr(email_user_l, 1, 1) = substr(email_user_r, 1, 1) "
+                "AND coalesce(email_user_digits_l, '') = coalesce(email_user_digits_r, '') "
+                "AND {dl}(email_user_l, email_user_r) <= 1)",
+                "Same mailbox name (not just the person's name), or a one-letter typo of it",
             ),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="Different emails"),
         ],
     )
 
@@ -154,12 +189,12 @@ def phone_comparison() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("phone"),
             cll.ExactMatchLevel("phone", term_frequency_adjustments=True),
-            _custom(
+            PortableLevel(
                 "phone_l = phone2_r OR phone2_l = phone_r OR phone2_l = phone2_r",
                 "One's phone is the other's second phone",
             ),
             cll.ExactMatchLevel("phone_last7").configure(label_for_charts="Same last 7 digits"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="Different phones"),
         ],
     )
 
@@ -176,35 +211,35 @@ def address_comparison() -> ComparisonCreator:
         output_column_name="address",
         comparison_description="Address: street (house number + name), moving history, ZIP, city, state",
         comparison_levels=[
-            _custom(f"({no_address.format(s='l')}) OR ({no_address.format(s='r')})", "No address").configure(
+            PortableLevel(f"({no_address.format(s='l')}) OR ({no_address.format(s='r')})", "No address").configure(
                 is_null_level=True
             ),
-            _custom(
+            PortableLevel(
                 "addr_key_l = addr_key_r AND (unit_l IS NULL OR unit_r IS NULL OR unit_l = unit_r)",
                 "Same street address",
             ),
-            _custom(
+            PortableLevel(
                 "dest_key_l = addr_key_r OR addr_key_l = dest_key_r",
                 "One moved to the other's address (job destination = later origin)",
             ),
-            _custom(
+            PortableLevel(
                 "house_number_l = house_number_r AND (zip_l = zip_r OR city_l = city_r) "
-                "AND jaro_winkler_similarity(street_name_l, street_name_r) >= 0.88",
+                "AND {jw}(street_name_l, street_name_r) >= 0.88",
                 "Same house number, similar street name",
             ),
-            _custom("addr_key_l = addr_key_r", "Same building, different unit"),
-            _custom("zip_l = zip_r AND (street_l IS NULL OR street_r IS NULL)", "Same ZIP, street unknown"),
-            _custom("zip_l = zip_r", "Same ZIP, different street"),
-            _custom(
+            PortableLevel("addr_key_l = addr_key_r", "Same building, different unit"),
+            PortableLevel("zip_l = zip_r AND (street_l IS NULL OR street_r IS NULL)", "Same ZIP, street unknown"),
+            PortableLevel("zip_l = zip_r", "Same ZIP, different street"),
+            PortableLevel(
                 "dest_zip_l = zip_r OR zip_l = dest_zip_r OR dest_city_l = city_r OR city_l = dest_city_r",
                 "One moved to the other's ZIP or city",
             ),
-            _custom(
+            PortableLevel(
                 "city_l = city_r AND (state_l = state_r OR state_l IS NULL OR state_r IS NULL)", "Same city"
             ),
-            _custom("substr(zip_l, 1, 3) = substr(zip_r, 1, 3)", "Same 3-digit ZIP area"),
+            PortableLevel("substr(zip_l, 1, 3) = substr(zip_r, 1, 3)", "Same 3-digit ZIP area"),
             cll.ExactMatchLevel("state").configure(label_for_charts="Same state"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="Different places"),
         ],
     )
 
@@ -228,9 +263,9 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator]:
         block_on("phone_blk"),  # same last 7 phone digits (changed email, moved, area code)
         block_on("last_name", "first_variants", arrays_to_explode=["first_variants"]),  # name or nickname
         block_on("addr_blk"),  # same address (changed email and phone)
-        _rule("l.dest_blk = r.addr_blk"),  # l moved to r's address
-        _rule("l.addr_blk = r.dest_blk"),  # r moved to l's address
-        _rule("l.first_name = r.last_name AND l.last_name = r.first_name"),  # first/last swapped
+        CustomRule("l.dest_blk = r.addr_blk"),  # l moved to r's address
+        CustomRule("l.addr_blk = r.dest_blk"),  # r moved to l's address
+        CustomRule("l.first_name = r.last_name AND l.last_name = r.first_name"),  # first/last swapped
         block_on("last_name", "zip"),  # first-name typo, same area, no shared contact
     ]
 
@@ -238,7 +273,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator]:
 def training_blocking_rules() -> list[BlockingRuleCreator]:
     """EM sessions: each one leaves some comparisons free to estimate."""
     return [
-        block_on("first_name", "last_name"),  # trains email, phone, address, city, zip, state, suffix
+        block_on("first_name", "last_name"),  # trains email, phone, address, middle name, suffix
         block_on("email_blk"),  # trains names, phone, address
         block_on("phone_blk"),  # trains names, email, address
     ]
@@ -251,10 +286,6 @@ def deterministic_rules() -> list[str]:
         "l.phone = r.phone AND l.first_name = r.first_name AND l.last_name = r.last_name",
         "l.first_name = r.first_name AND l.last_name = r.last_name AND l.addr_key = r.addr_key",
     ]
-
-
-def _rule(sql: str) -> BlockingRuleCreator:
-    return CustomRule(sql, sql_dialect="duckdb")
 
 
 def settings_creator(**overrides: Any) -> SettingsCreator:
