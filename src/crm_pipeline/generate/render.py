@@ -11,6 +11,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import accumulate
 
 from crm_pipeline.generate import pools as P
@@ -127,8 +128,8 @@ class Renderer:
             elif r < k.name_middle_initial_rate + k.name_middle_full_rate:
                 n.middle = p.middle
                 n.notes.append(("middle", "name_middle_name"))
-        accented = [part for part in ("first", "last") if has_accent(getattr(n, part))]
-        if accented:
+        if not (n.first.isascii() and n.last.isascii()):
+            accented = [part for part in ("first", "last") if has_accent(getattr(n, part))]
             stripped = rng.random() < k.accent_stripped_rate
             for part in accented:
                 if stripped:
@@ -438,7 +439,7 @@ class Renderer:
     def date(self, day: int, tags: Tags, styles: tuple[str, ...], cum: tuple[float, ...]) -> str:
         style = P.pick(self.rng, styles, cum)
         tags.add(style)
-        return format_day(day, style, self.rng.randint(8 * 3600, 20 * 3600))
+        return _day_part(day, style)
 
     def datetime(
         self, day: int, seconds: int, tags: Tags, styles: tuple[str, ...], cum: tuple[float, ...]
@@ -472,30 +473,36 @@ class Renderer:
 
 def format_day(day: int, style: str, seconds: int) -> str:
     """Write a day (and time of day) in one of the export formats named by its phenomenon."""
-    d = date.fromordinal(day)
+    text = _day_part(day, style)
+    if not style.startswith("datetime_"):
+        return text
     hh, rem = divmod(seconds, 3600)
     mm, ss = divmod(rem, 60)
+    if style == "datetime_iso":
+        return f"{text} {hh:02d}:{mm:02d}:{ss:02d}"
+    if style == "datetime_iso_tz":
+        return f"{text}T{hh:02d}:{mm:02d}:{ss:02d}Z"
+    if style == "datetime_mdy_ampm":
+        return f"{text} {hh % 12 or 12}:{mm:02d} {'AM' if hh < 12 else 'PM'}"
+    return f"{text} {hh}:{mm:02d}"  # datetime_mdy_24
+
+
+@lru_cache(maxsize=65536)
+def _day_part(day: int, style: str) -> str:
+    """The date part of ``style`` (cached: a few thousand distinct days recur across rows)."""
+    d = date.fromordinal(day)
     if style == "date_yyyymmdd":
         return f"{d.year:04d}{d.month:02d}{d.day:02d}"
-    if style == "date_mdy":
+    if style in ("date_mdy", "datetime_mdy_ampm"):
         return f"{d.month:02d}/{d.day:02d}/{d.year:04d}"
-    if style == "date_mdy_short":
+    if style in ("date_mdy_short", "datetime_mdy_24"):
         return f"{d.month}/{d.day}/{d.year:04d}"
-    if style == "date_iso":
+    if style in ("date_iso", "datetime_iso", "datetime_iso_tz"):
         return d.isoformat()
     if style == "date_month_name":
         return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
     if style == "date_excel_serial":
         return str(day - _EXCEL_EPOCH)
-    if style == "datetime_iso":
-        return f"{d.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}"
-    if style == "datetime_iso_tz":
-        return f"{d.isoformat()}T{hh:02d}:{mm:02d}:{ss:02d}Z"
-    if style == "datetime_mdy_ampm":
-        h12 = hh % 12 or 12
-        return f"{d.month:02d}/{d.day:02d}/{d.year:04d} {h12}:{mm:02d} {'AM' if hh < 12 else 'PM'}"
-    if style == "datetime_mdy_24":
-        return f"{d.month}/{d.day}/{d.year:04d} {hh}:{mm:02d}"
     raise ValueError(f"unknown date style {style!r}")
 
 
