@@ -27,10 +27,12 @@ def as_text(raw: pl.Series) -> pl.Series:
 
 
 def squish(expr: pl.Expr) -> pl.Expr:
-    """Trim, collapse inner whitespace runs (tabs, newlines, NBSP) to one space; empty → null."""
+    """Trim, collapse whitespace runs (tabs, newlines, NBSP, control characters such as NUL) to
+    one space; empty → null."""
     # Only runs of 2+ whitespace or non-space whitespace are rewritten: most values have none,
     # and a pattern that rarely matches is several times faster than rewriting every space.
-    return expr.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars().replace("", None)
+    spaced = expr.str.replace_all(r"[\s\p{Cc}]{2,}|[^\S ]|\p{Cc}", " ")
+    return spaced.str.strip_chars().replace("", None)
 
 
 def blank_tokens_to_null(expr: pl.Expr) -> pl.Expr:
@@ -91,18 +93,19 @@ def fill_from_python(
 ) -> pl.DataFrame:
     """Fill ``schema``'s columns of the rows selected by ``todo`` by calling ``parse`` on ``key``.
 
-    The vectorized fast path of a normalizer leaves the shapes it does not know for this slow path;
-    ``table`` already holds one row per distinct value, so ``parse`` runs once per distinct value.
+    The vectorized fast path of a normalizer leaves the shapes it does not know for this slow path.
+    ``parse`` runs once per distinct ``key`` (raw values that differ only in spacing share a key).
     """
-    table = table.with_row_index("__row")
-    pending = table.filter(todo).select("__row", key)
+    table = table.with_columns(todo.fill_null(False).alias("__todo"))
+    pending = table.filter(pl.col("__todo")).select(key).unique(maintain_order=True)
     if pending.height == 0:
-        return table.drop("__row")
+        return table.drop("__todo")
     answers = map_values(pending[key].to_list(), parse, schema).with_columns(
-        pending["__row"], pl.lit(True).alias("__hit")
+        pending[key], pl.lit(True).alias("__hit")
     )
     cols = list(schema)
-    merged = table.join(answers, on="__row", how="left", suffix="__py", maintain_order="left")
+    merged = table.join(answers, on=key, how="left", suffix="__py", maintain_order="left")
+    take = pl.col("__todo") & pl.col("__hit").fill_null(False)
     return merged.with_columns(
-        [pl.when(pl.col("__hit")).then(pl.col(f"{c}__py")).otherwise(pl.col(c)).alias(c) for c in cols]
-    ).drop(["__row", "__hit", *[f"{c}__py" for c in cols]])
+        [pl.when(take).then(pl.col(f"{c}__py")).otherwise(pl.col(c)).alias(c) for c in cols]
+    ).drop(["__todo", "__hit", *[f"{c}__py" for c in cols]])

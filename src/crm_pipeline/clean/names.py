@@ -344,11 +344,11 @@ def nickname_keys(first_names: pl.Series) -> pl.DataFrame:
     (sorted List[Utf8]) per row, computed once per distinct first name."""
 
     def compute(keys: pl.Series) -> pl.DataFrame:
-        values = keys.to_list()
+        values = [v or "" for v in keys.to_list()]
         return pl.DataFrame(
             {
-                "first_name_key": [nickname_key(v) if v else None for v in values],
-                "first_name_variants": [sorted(name_variants(v)) if v else None for v in values],
+                "first_name_key": [nickname_key(v) for v in values],
+                "first_name_variants": [sorted(name_variants(v)) or None for v in values],
             },
             schema={"first_name_key": pl.Utf8, "first_name_variants": pl.List(pl.Utf8)},
         )

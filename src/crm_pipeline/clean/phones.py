@@ -5,10 +5,11 @@ Spec mess handled: "(555) 123-4567", "555.123.4567", "+1 555 123 4567", "5551234
 "1234567890", any all-same-digit run), too short ("123-4567"). All problems are soft: the phone
 becomes null, the row is kept, ``phone_flag`` says ``placeholder``, ``too_short`` or ``invalid``.
 
-North American numbers are accepted when they have exactly 10 national digits; the area-code
-rules of ``phonenumbers.is_valid_number`` are NOT applied to them, because exports (and the
-spec's own examples) are full of fictional 555 numbers that still identify a customer. Numbers of
-other countries must pass ``is_valid_number``.
+North American numbers are accepted when they have exactly 10 national digits and an area code
+that starts with 2-9 (a 0 or 1 there is a trunk or country prefix, never an area code: ``invalid``).
+The finer area-code / exchange rules of ``phonenumbers.is_valid_number`` are NOT applied to them,
+because exports (and the spec's own examples) are full of fictional 555 numbers that still identify
+a customer. Numbers of other countries must pass ``is_valid_number``.
 
 Speed: the common North American shapes (digits, spaces, ``()+.-`` and an optional extension)
 are handled by vectorized expressions; every other distinct value goes once through
@@ -44,7 +45,9 @@ def _is_placeholder_digits(digits: str) -> bool:
 
 def _parse_with_phonenumbers(value: str) -> tuple[str | None, str | None, str | None]:
     """Slow path for one distinct value the vectorized shapes did not cover."""
-    digits = "".join(ch for ch in value if ch.isdigit())
+    with_ext = re.match(_EXTENSION, value)
+    main = with_ext.group(1) if with_ext else value
+    digits = "".join(ch for ch in main if ch.isdigit())
     if not digits:
         placeholder = value.lower().replace(" ", "") in NULL_TOKENS | {"nophone", "unknown", "none"}
         return None, None, "placeholder" if placeholder else "invalid"
@@ -57,11 +60,11 @@ def _parse_with_phonenumbers(value: str) -> tuple[str | None, str | None, str | 
     except phonenumbers.NumberParseException:
         return None, None, "too_short" if len(digits) < 10 else "invalid"
     ext = number.extension or None
-    national = str(number.national_number)
+    national = phonenumbers.national_significant_number(number)
     if number.country_code == 1:
         if len(national) < 10:
             return None, None, "too_short"
-        if len(national) > 10:
+        if len(national) > 10 or national[0] in "01":
             return None, None, "invalid"
         if _is_placeholder_digits(national):
             return None, None, "placeholder"
@@ -100,10 +103,18 @@ def _compute(keys: pl.Series) -> pl.DataFrame:
         .alias("placeholder")
     )
     placeholder = pl.col("placeholder")
+    # No NANP area code starts with 0 or 1 (those digits are trunk / country prefixes).
+    table = table.with_columns(nat.str.contains("^[01]").fill_null(False).alias("bad_area"))
+    rejected = placeholder | pl.col("bad_area")
     table = table.with_columns(
-        pl.when(placeholder).then(None).otherwise(pl.lit("+1") + nat).alias("phone"),
-        pl.when(placeholder | nat.is_null()).then(None).otherwise(pl.col("ext")).alias("phone_ext"),
-        pl.when(placeholder).then(pl.lit("placeholder")).otherwise(None).alias("phone_flag"),
+        pl.when(rejected).then(None).otherwise(pl.lit("+1") + nat).alias("phone"),
+        pl.when(rejected | nat.is_null()).then(None).otherwise(pl.col("ext")).alias("phone_ext"),
+        pl.when(placeholder)
+        .then(pl.lit("placeholder"))
+        .when(pl.col("bad_area"))
+        .then(pl.lit("invalid"))
+        .otherwise(None)
+        .alias("phone_flag"),
     )
     todo = pl.col("key").is_not_null() & nat.is_null()
     table = fill_from_python(table, todo, "key", _parse_with_phonenumbers, _SCHEMA)
