@@ -11,8 +11,9 @@ The mapping is by SQLSTATE class (https://www.postgresql.org/docs/current/errcod
 - 40 (serialization failure, deadlock), 53 (out of resources), 55P03 (lock timeout) → ``TransientLoadError``
 - everything else (constraint, bad value, permission denied, SQL error) → ``TerminalLoadError``
 
-Messages use the server's primary message and context (``COPY customers, line 7, column zip``), not
-its DETAIL (which quotes row values); the CLI masks emails and phones in whatever remains.
+Messages use the server's primary message (without the quoted value of a data error) and context
+(``COPY customers, line 7, column zip``), not its DETAIL (which quotes row values); the CLI masks
+emails and phones in whatever remains.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from crm_pipeline.errors import (
 )
 
 _UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+_QUOTED_VALUE = re.compile(r':\s*".*"\s*$', re.DOTALL)
 # FATAL messages of a refused connection → the SQLSTATE the server sent with them.
 _LOGIN_REFUSALS = (
     (re.compile(r"password authentication failed|no password supplied"), "28P01"),
@@ -81,6 +83,10 @@ def _message(exc: psycopg.Error) -> str:
     primary = exc.diag.message_primary
     if primary is None:  # client-side errors (connection refused, bad URL) carry no diagnostics
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if (exc.sqlstate or "").startswith("22"):
+        # data exceptions quote the offending value ('… type date: "31/02/2024"'): it may be personal
+        # data, and the line and column below are enough to find it.
+        primary = _QUOTED_VALUE.sub("", primary)
     context = exc.diag.context
     if context and context.startswith("COPY "):
         # "COPY customers, line 7, column zip: "..."" → keep up to the column, drop the value.
