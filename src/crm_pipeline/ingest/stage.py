@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,7 @@ from crm_pipeline.ingest.profiles import Profile, detect_profile, load_profiles
 from crm_pipeline.ingest.transform import transform
 from crm_pipeline.logs import mask_pii
 from crm_pipeline.models import CleanJob, CleanLead, CleanPerson, ContractViolation, conform, validate_frame
+from crm_pipeline.validate import ValidationWorker
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "error": pl.String(),
 }
-MODEL_SAMPLE_ROWS = 20_000
+MODEL_SAMPLE_ROWS = 10_000
 """Rows per output checked against the Pydantic models (see crm_pipeline.models for why)."""
 
 
@@ -164,53 +166,51 @@ def run_clean(
     files = input_files(raw_dir)
     profiles = load_profiles(settings.profiles_file)
     processed_dir.mkdir(parents=True, exist_ok=True)
-    if validate:
-        from crm_pipeline.validate import prefetch
+    with ExitStack() as stack:
+        # Great Expectations loads in its own process while the files are cleaned
+        worker = stack.enter_context(ValidationWorker()) if validate else None
 
-        prefetch()  # the Great Expectations import overlaps the cleaning
-
-    outputs: list[_FileOutput] = []
-    with progress() as bar:
-        for path in files:
-            task = bar.add_task(path.name, total=_STEPS)
-            outputs.append(clean_file(path, profiles, advance=partial(bar.advance, task)))
-            bar.update(task, completed=_STEPS)
-    timings = {"files": time.perf_counter() - started}
-
-    t = time.perf_counter()
-    frames = {
-        "persons": _concat([o.persons for o in outputs], CleanPerson),
-        "jobs": _concat([o.jobs for o in outputs], CleanJob),
-        "leads": _concat([o.leads for o in outputs], CleanLead),
-        "quarantine": pl.concat([o.quarantine for o in outputs if o.quarantine is not None])
-        if any(o.quarantine is not None for o in outputs)
-        else pl.DataFrame(schema=QUARANTINE_SCHEMA),
-        "files": pl.DataFrame(
-            [{k: getattr(o.result, k) for k in FILES_SCHEMA} for o in outputs],
-            schema=FILES_SCHEMA,
-            orient="row",
-        ),
-    }
-    timings["assemble"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    checked = _check_contract(frames)
-    timings["model_check"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    paths = {name: processed_dir / f"{name}.parquet" for name in OUTPUTS}
-    for name, frame in frames.items():
-        _write_parquet(frame, paths[name])
-    timings["write"] = time.perf_counter() - t
-
-    report = None
-    if validate:
-        from crm_pipeline.validate import run_validation  # lazy: Great Expectations is slow to import
+        outputs: list[_FileOutput] = []
+        with progress() as bar:
+            for path in files:
+                task = bar.add_task(path.name, total=_STEPS)
+                outputs.append(clean_file(path, profiles, advance=partial(bar.advance, task)))
+                bar.update(task, completed=_STEPS)
+        timings = {"files": time.perf_counter() - started}
 
         t = time.perf_counter()
-        report = run_validation(frames, settings, processed_dir / "validation")
-        timings["validation"] = time.perf_counter() - t
-        paths["validation"] = processed_dir / "validation"
+        frames = {
+            "persons": _concat([o.persons for o in outputs], CleanPerson),
+            "jobs": _concat([o.jobs for o in outputs], CleanJob),
+            "leads": _concat([o.leads for o in outputs], CleanLead),
+            "quarantine": pl.concat([o.quarantine for o in outputs if o.quarantine is not None]),
+            "files": pl.DataFrame(
+                [{k: getattr(o.result, k) for k in FILES_SCHEMA} for o in outputs],
+                schema=FILES_SCHEMA,
+                orient="row",
+            ),
+        }
+        timings["assemble"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        checked = _check_contract(frames)
+        timings["model_check"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        paths = {name: processed_dir / f"{name}.parquet" for name in OUTPUTS}
+        for name, frame in frames.items():
+            _write_parquet(frame, paths[name])
+        timings["write"] = time.perf_counter() - t
+
+        report = None
+        if worker is not None:
+            t = time.perf_counter()
+            tables = {name: paths[name] for name in ("persons", "jobs", "leads")}
+            report = worker.validate(tables, settings, processed_dir / "validation")
+            timings["validation"] = time.perf_counter() - t
+            paths["validation"] = processed_dir / "validation"
+            for check in report.warnings:
+                log.warning("data quality warning: %s", check.line())
     timings["total"] = time.perf_counter() - started
 
     by_rule = Counter(frames["quarantine"]["rule"].to_list())

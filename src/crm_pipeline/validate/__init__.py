@@ -4,7 +4,21 @@
 does not import Great Expectations; running it does.
 """
 
-from crm_pipeline.validate.runner import CheckResult, ValidationReport, prefetch, run_validation
+from crm_pipeline.validate.runner import (
+    CheckResult,
+    ValidationReport,
+    ValidationWorker,
+    run_validation,
+    validate_parquet,
+)
 from crm_pipeline.validate.suites import Check, build_checks
 
-__all__ = ["Check", "CheckResult", "ValidationReport", "build_checks", "prefetch", "run_validation"]
+__all__ = [
+    "Check",
+    "CheckResult",
+    "ValidationReport",
+    "ValidationWorker",
+    "build_checks",
+    "run_validation",
+    "validate_parquet",
+]
