@@ -42,6 +42,14 @@ class Knobs:
     """Share of people in a father/son pair with the same name (Sr./Jr.) at one address."""
     office_people_rate: float = 0.025
     """Share of people who are business customers of a company that share its office phone."""
+    home_phone_use_rate: float = 0.55
+    """Share of a family member's records that give the shared home phone (else their mobile)."""
+    family_email_use_rate: float = 0.5
+    """Share of a family member's records that give the family email, when the family has one."""
+    office_phone_use_rate: float = 0.75
+    """Share of a business customer's records that give the shared office phone."""
+    work_email_use_rate: float = 0.6
+    """Share of a business customer's records that give the work email."""
     common_name_people_rate: float = 0.006
     """Share of people given a very common name ("John Smith"), spread over different cities."""
 

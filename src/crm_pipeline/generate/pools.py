@@ -37,13 +37,13 @@ class Weighted:
         return pick(rng, self.values, self.cum)
 
 
-def _weighted(items: dict[str, float]) -> Weighted:
+def weighted(items: dict[str, float]) -> Weighted:
     return Weighted(tuple(items), tuple(accumulate(items.values())))
 
 
-FIRST_FEMALE = _weighted(dict(FakerPerson.first_names_female))
-FIRST_MALE = _weighted(dict(FakerPerson.first_names_male))
-LAST_NAMES = _weighted(dict(FakerPerson.last_names))
+FIRST_FEMALE = weighted(dict(FakerPerson.first_names_female))
+FIRST_MALE = weighted(dict(FakerPerson.first_names_male))
+LAST_NAMES = weighted(dict(FakerPerson.last_names))
 
 ACCENTED_FIRST_FEMALE = (
     "María",
@@ -122,7 +122,7 @@ def street_names(rng: random.Random, n: int = 2000) -> tuple[str, ...]:
     return tuple(pool)
 
 
-EMAIL_DOMAINS = _weighted(
+EMAIL_DOMAINS = weighted(
     {
         "gmail.com": 42, "yahoo.com": 14, "hotmail.com": 8, "outlook.com": 8, "icloud.com": 7, "aol.com": 4,
         "comcast.net": 4, "msn.com": 2, "verizon.net": 2, "att.net": 2, "me.com": 2, "protonmail.com": 1,
@@ -148,7 +148,7 @@ COMPANY_WORDS = (
 COMPANY_KINDS = ("Consulting", "Dental", "Law Group", "Architects", "Labs", "Partners", "Realty", "Logistics")
 COMPANY_SUFFIXES = ("LLC", "Inc", "Group", "Co", "LLP")
 
-REFERRAL_SOURCES = _weighted(
+REFERRAL_SOURCES = weighted(
     {
         "Google": 30, "Yelp": 12, "Referral": 12, "Repeat Customer": 8, "Facebook": 6, "Angi": 5,
         "Thumbtack": 5, "Moving.com": 5, "Website": 8, "Direct Mail": 2, "": 7,
@@ -156,7 +156,7 @@ REFERRAL_SOURCES = _weighted(
 )  # fmt: skip
 LEAD_PROVIDERS = ("Moving.com", "Thumbtack", "Angi", "HireAHelper", "Google Ads", "MyMovingReviews", "Yelp")
 
-MOVE_SIZES_SINGLE = _weighted(
+MOVE_SIZES_SINGLE = weighted(
     {
         "Studio": 20,
         "1 Bedroom Apartment": 35,
@@ -165,7 +165,7 @@ MOVE_SIZES_SINGLE = _weighted(
         "2 Bedroom House": 12,
     }
 )
-MOVE_SIZES_FAMILY = _weighted(
+MOVE_SIZES_FAMILY = weighted(
     {"2 Bedroom Apartment": 15, "3 Bedroom Apartment": 15, "2 Bedroom House": 15, "3 Bedroom House": 35,
      "4+ Bedroom House": 20}
 )  # fmt: skip

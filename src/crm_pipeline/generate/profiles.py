@@ -138,20 +138,20 @@ class RowFactory:
     def contact(self, p: Person, tags: Tags) -> tuple[str, str, str, str]:
         """(primary phone digits, phone type, extension, other phone digits) the person gave."""
         rng = self.rng
-        if p.home_phone and rng.random() < 0.55:
+        if p.home_phone and rng.random() < self.k.home_phone_use_rate:
             tags.row("trap_home_phone", p.home_phone[-4:])
             return p.home_phone, "Home", "", p.mobile
-        if p.company is not None and rng.random() < 0.75:
+        if p.company is not None and rng.random() < self.k.office_phone_use_rate:
             tags.row("trap_shared_office_phone", p.company.key)
             return p.company.phone, "Office", p.office_ext, p.mobile
         return p.mobile, "Mobile", "", p.home_phone or p.alt_phone
 
     def email_of(self, p: Person, day: int, tags: Tags, missing_rate: float | None = None) -> str:
         rng = self.rng
-        if p.family_email and rng.random() < 0.5:
+        if p.family_email and rng.random() < self.k.family_email_use_rate:
             tags.row("trap_family_email", p.family_email.split("@")[0])
             return self.r.email(p.family_email, tags, missing_rate=missing_rate)
-        if p.work_email and rng.random() < 0.6:
+        if p.work_email and rng.random() < self.k.work_email_use_rate:
             tags.add("email_work")
             return self.r.email(p.work_email, tags, missing_rate=missing_rate)
         address, changed = p.email_at(day)

@@ -41,13 +41,13 @@ SM_EXPORT_2 = date(2026, 3, 31).toordinal()
 
 MOVING_TYPES = ("Moving", "Moving And Packing", "Load Only", "Unload Only")
 """Service types after which the customer lives at the destination."""
-_SERVICE_TYPES = P._weighted(
+_SERVICE_TYPES = P.weighted(
     {
         "Moving": 55, "Moving And Packing": 20, "Packing": 7, "Load Only": 5, "Unload Only": 4,
         "Storage In": 5,
     }
 )  # fmt: skip
-_OUTCOMES = P._weighted({"Completed": 74, "Closed": 10, "Cancelled": 8, "Lost": 8})
+_OUTCOMES = P.weighted({"Completed": 74, "Closed": 10, "Cancelled": 8, "Lost": 8})
 
 
 @dataclass(frozen=True)
