@@ -82,9 +82,14 @@ def _shown(value: str) -> str:
     return value.replace("\x00", "\\x00")
 
 
-def _picks(rng: random.Random, n: int, wanted: list[int]) -> list[set[int]]:
-    """Disjoint sets of row indices, one per count in ``wanted`` (fewer when the file is tiny)."""
-    chosen = rng.sample(range(n), min(n, sum(wanted)))
+def _picks(rng: random.Random, rows: list[Row], wanted: list[int]) -> list[set[int]]:
+    """Disjoint sets of row indices, one per count in ``wanted`` (fewer when the file is tiny).
+
+    Rows already bound for the quarantine are left out: a row whose cells shift cannot also be
+    checked cell by cell, so one reason per row keeps the expected quarantine exact.
+    """
+    candidates = [i for i, row in enumerate(rows) if not row.quarantine]
+    chosen = rng.sample(candidates, min(len(candidates), sum(wanted)))
     out: list[set[int]] = []
     start = 0
     for count in wanted:
@@ -107,7 +112,7 @@ def write_file(rng: random.Random, k: Knobs, spec: FileSpec, rows: list[Row], ra
 
     nul, long_, ragged_long, ragged_short, trailing = _picks(
         rng,
-        n,
+        rows,
         [
             rare(k.nul_byte_rate, spec.nul_col >= 0),
             1 if spec.long_field_col >= 0 and n else 0,
