@@ -417,30 +417,23 @@ def export_job_map(
 
 
 def main() -> None:
-    """Console-script entry point with the one error handler."""
+    """Console-script entry point with the one error handler.
+
+    Click (inside Typer) handles usage errors itself in standalone mode: message + exit code 2.
+    Everything the pipeline reports is a ``PipelineError``: one red line and its exit code. Anything
+    else is a bug: one red line too, and the traceback with ``--debug``.
+    """
     try:
-        rc = app(standalone_mode=False)
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)
+        app()
     except PipelineError as exc:
         if _state["debug"]:
             raise
         err_console.print(f"[bold red]error:[/] {logs.mask_pii(str(exc))}")
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("[red]aborted[/]")
-        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/]")
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
+    except Exception as exc:
         if _state["debug"]:
             raise
         err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {logs.mask_pii(str(exc))}")

@@ -38,6 +38,13 @@ def mask_phone(value: str | None) -> str:
     return "***" + digits[-2:] if len(digits) >= 2 else "***"
 
 
+class _OwnWarningsOnly(logging.Filter):
+    """The terminal shows this project's warnings; libraries' chatter goes to the log file only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.startswith("crm_pipeline") or record.levelno >= logging.ERROR
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.run_id = _run_id
@@ -62,6 +69,8 @@ def configure(level: int = logging.INFO, log_file: Path | None = None) -> None:
     handlers: list[logging.Handler] = []
     stream = logging.StreamHandler()
     stream.setLevel(logging.WARNING if level > logging.DEBUG else logging.DEBUG)
+    if level > logging.DEBUG:
+        stream.addFilter(_OwnWarningsOnly())
     handlers.append(stream)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

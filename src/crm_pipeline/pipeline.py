@@ -302,8 +302,8 @@ def _headline(result: RunResult, previous: dict[str, Any] | None) -> dict[str, A
     clean = by_stage.get("clean", {})
     match = by_stage.get("match", {})
     analytics = by_stage.get("analytics", {})
-    persons = clean.get("persons") or match.get("persons")
-    customers = match.get("customers")
+    persons = clean.get("persons") or match.get("n_records")
+    customers = match.get("n_customers")
     headline = {
         "rows_in": clean.get("rows_in"),
         "rows_clean": clean.get("rows_clean"),
