@@ -6,11 +6,11 @@ Exports come as UTF-8, UTF-8 with a BOM or Windows-1252. The order of tests matt
 3. bytes that are *mostly* UTF-8 (valid multi-byte sequences outnumber the broken ones) are a
    UTF-8 file with a few damaged bytes: decode with U+FFFD replacement, and the rows holding a
    replacement character are quarantined as ``bad_encoding`` by the reader;
-4. anything else: charset-normalizer names the family. Any single-byte Latin code page means
-   Windows-1252 (what Excel on Windows writes in the US): on short Latin samples
-   charset-normalizer cannot tell cp1250 from cp1252 and tends to say cp1250, which would turn
-   "Peña" into "Peńa". Other guesses (UTF-16 without BOM, cp932, ...) are used as given; no guess
-   at all (random bytes) falls back to cp1252. Undefined bytes become U+FFFD.
+4. anything else: charset-normalizer names the family. A multi-byte guess (UTF-16 without BOM,
+   cp932, ...) is used as given; any single-byte guess means Windows-1252, what Excel on Windows
+   writes in the US: on short Latin samples charset-normalizer cannot tell the code pages apart
+   and says cp1250 or cp775, which would turn "Peña" into "Peńa". No guess at all (random bytes)
+   also means cp1252. Undefined bytes become U+FFFD.
 """
 
 from __future__ import annotations
@@ -21,13 +21,25 @@ from dataclasses import dataclass
 
 REPLACEMENT = "\ufffd"
 
-# charset-normalizer names of single-byte Latin code pages, all read as Windows-1252
-_LATIN_SINGLE_BYTE = frozenset(
-    {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_15", "mac_roman", "mac_latin2", "ascii"}
-)
 _SAMPLE_BYTES = 256 * 1024
 # a valid UTF-8 multi-byte sequence (2-4 bytes)
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# charset-normalizer guesses trusted as given: multi-byte encodings, which a single-byte guess
+# cannot be confused with. Every single-byte guess (cp1250, cp775, latin_1, ...) means cp1252.
+_MULTI_BYTE_PREFIXES = (
+    "utf_16",
+    "utf_32",
+    "cp932",
+    "shift_jis",
+    "euc",
+    "gb",
+    "big5",
+    "cp949",
+    "cp950",
+    "iso2022",
+    "johab",
+    "hz",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,4 +82,4 @@ def _guess_legacy(sample: bytes) -> str:
     if best is None:
         return "cp1252"
     name = str(best.encoding).lower()
-    return "cp1252" if name in _LATIN_SINGLE_BYTE else name
+    return name if name.startswith(_MULTI_BYTE_PREFIXES) else "cp1252"

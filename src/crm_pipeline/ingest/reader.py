@@ -121,6 +121,7 @@ def parse_text(text: str) -> ParsedText:
     if parsed is None:
         parsed = _parse_slow(text, delimiter)
     parsed.nul_bytes = nul
+    _drop_empty_rows(parsed)
     _drop_repeated_headers(parsed)
     return parsed
 
@@ -145,8 +146,8 @@ def _records(lines: list[str]) -> pl.DataFrame:
 
 
 def _blank(text: pl.Expr, d: str) -> pl.Expr:
-    """A record with no data at all: whitespace, delimiters and empty quoted fields only."""
-    return text.str.contains(rf'^(?:\s|{_DELIMITER_RE[d]}|"")*$')
+    """A line with no data at all: whitespace and delimiters only (see also _drop_empty_rows)."""
+    return text.str.contains(rf"^(?:\s|{_DELIMITER_RE[d]})*$")
 
 
 def _parse_fast(lines: list[str], d: str) -> ParsedText | None:
@@ -320,6 +321,19 @@ def _effective_width(header: list[str]) -> int:
 def _tidy(fields: pl.DataFrame) -> pl.DataFrame:
     """Strip every field; empty means null."""
     return fields.with_columns(pl.all().str.strip_chars()).with_columns(pl.all().replace("", None))
+
+
+def _drop_empty_rows(parsed: ParsedText) -> None:
+    """Records whose every field is empty (``"",""``) are blank lines too, not rows."""
+    columns = [c for c in parsed.rows.columns if c != "line"]
+    if parsed.rows.height == 0 or not columns:
+        return
+    empty = pl.all_horizontal(pl.col(c).is_null() for c in columns)
+    count = int(parsed.rows.select(empty.sum()).item())
+    if count:
+        parsed.rows = parsed.rows.filter(~empty)
+        parsed.blank_lines += count
+        parsed.rows_in -= count
 
 
 def _drop_repeated_headers(parsed: ParsedText) -> None:

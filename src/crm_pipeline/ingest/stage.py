@@ -33,7 +33,15 @@ from crm_pipeline.ingest.encoding import decode_bytes
 from crm_pipeline.ingest.profiles import Profile, detect_profile, load_profiles
 from crm_pipeline.ingest.transform import transform
 from crm_pipeline.logs import mask_pii
-from crm_pipeline.models import CleanJob, CleanLead, CleanPerson, ContractViolation, conform, validate_frame
+from crm_pipeline.models import (
+    CleanJob,
+    CleanLead,
+    CleanPerson,
+    ContractViolation,
+    conform,
+    empty_frame,
+    validate_frame,
+)
 from crm_pipeline.validate import ValidationWorker
 
 log = logging.getLogger(__name__)
@@ -440,7 +448,7 @@ def _split_outputs(out: _FileOutput, clean: pl.DataFrame, profile: Profile) -> N
 
 def _concat(frames: list[pl.DataFrame | None], model: type[Any]) -> pl.DataFrame:
     present = [f for f in frames if f is not None]
-    return pl.concat(present) if present else conform(pl.DataFrame(), model)
+    return pl.concat(present) if present else empty_frame(model)
 
 
 def _check_contract(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
