@@ -11,13 +11,12 @@ missing unit. Two addresses are compared on three parts:
 
 A side without a street is *unknown* — or *same ZIP* when both ZIPs are there and equal: missing is
 not the same as different, and an equal ZIP is weak evidence, not proof. The unit is ignored
-(exports drop it freely). Parsing runs once per distinct street; similarity once per distinct pair
-of street names, in C++ (rapidfuzz ``cpdist``).
+(exports drop it freely). Parsing is vectorized (Polars string kernels); similarity runs once per
+distinct pair of street names, in C++ (rapidfuzz ``cpdist``).
 """
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 import polars as pl
@@ -58,39 +57,37 @@ _ABBREVIATIONS: dict[str, str] = {
     "SOUTHEAST": "SE",
     "SOUTHWEST": "SW",
 }
-_NON_WORD = re.compile(r"[^A-Z0-9 ]+")
-_HOUSE = re.compile(r"^(\d+[A-Z]?)\b\s*(.*)$")
+_NON_WORD = r"[^A-Z0-9 ]+"
+_HOUSE = r"^(\d+[A-Z]?)\b"
+
+
+def street_parts(street: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``(house, street_key)`` expressions: ``"123 North Main Street"`` → ``"123"``, ``"N MAIN ST"``.
+
+    Vectorized (Polars string kernels): upper case, punctuation to spaces, spelled-out suffixes and
+    directionals abbreviated word by word, the leading number split off. Empty parts are null.
+    """
+    words = street.str.to_uppercase().str.replace_all(_NON_WORD, " ")
+    for word, short in _ABBREVIATIONS.items():
+        words = words.str.replace_all(rf"\b{word}\b", short)
+    words = words.str.replace_all(r"\s+", " ").str.strip_chars()
+    house = words.str.extract(_HOUSE, 1)
+    key = words.str.replace(_HOUSE, "").str.strip_chars()
+    return house, pl.when(key != "").then(key)
 
 
 def split_street(street: str | None) -> tuple[str | None, str | None]:
-    """``"123 North Main Street"`` → ``("123", "N MAIN ST")``; either part may be None."""
-    if street is None:
-        return None, None
-    text = _NON_WORD.sub(" ", street.upper())
-    words = [_ABBREVIATIONS.get(w, w) for w in text.split()]
-    if not words:
-        return None, None
-    joined = " ".join(words)
-    m = _HOUSE.match(joined)
-    if m is None:
-        return None, joined
-    name = m.group(2).strip()
-    return m.group(1), name or None
+    """One street through :func:`street_parts` (for tests and the docs)."""
+    house, key = street_parts(pl.col("s"))
+    frame = pl.DataFrame({"s": [street]}, schema={"s": pl.String})
+    row = frame.select(house.alias("house"), key.alias("key")).row(0)
+    return row[0], row[1]
 
 
 def add_street_parts(frame: pl.DataFrame, street_col: str, prefix: str) -> pl.DataFrame:
-    """Add ``<prefix>_house`` and ``<prefix>_street_key`` columns, parsing each distinct street once."""
-    distinct = frame.select(pl.col(street_col).unique().drop_nulls()).to_series().to_list()
-    parsed = [split_street(s) for s in distinct]
-    lookup = pl.DataFrame(
-        {
-            street_col: distinct,
-            f"{prefix}_house": [p[0] for p in parsed],
-            f"{prefix}_street_key": [p[1] for p in parsed],
-        },
-        schema={street_col: pl.String, f"{prefix}_house": pl.String, f"{prefix}_street_key": pl.String},
-    )
-    return frame.join(lookup, on=street_col, how="left")
+    """Add ``<prefix>_house`` and ``<prefix>_street_key`` columns parsed from ``street_col``."""
+    house, key = street_parts(pl.col(street_col))
+    return frame.with_columns(house.alias(f"{prefix}_house"), key.alias(f"{prefix}_street_key"))
 
 
 def street_similarity(left: pl.Series, right: pl.Series) -> pl.Series:

@@ -79,21 +79,44 @@ class JobMatchRules:
     min_street_similarity: float = 85.0
 
 
-def _sides(jobs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    parsed = add_street_parts(add_street_parts(jobs, "origin_street", "o"), "dest_street", "d")
-    base = parsed.select(_COMPARED)
-    left = base.rename({c: f"{c}_l" for c in _COMPARED if c != "customer_id"})
-    right = base.rename({c: f"{c}_r" for c in _COMPARED if c != "customer_id"})
-    return left, right
+def _candidates(jobs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
+    """``uid_l < uid_r`` of one customer that may be duplicates: the same job number of one system,
+    or no numbers to tell them apart and service dates within the tolerance. Cheap columns only, so
+    the addresses are parsed for the few rows that survive."""
+    keys = jobs.filter(pl.col("customer_id").is_not_null() & (pl.len().over("customer_id") > 1)).select(
+        "uid", "customer_id", "source_system", "job_number", "service_date"
+    )
+    pairs = keys.join(keys, on="customer_id", suffix="_r").filter(pl.col("uid") < pl.col("uid_r"))
+    numbered = (
+        (pl.col("source_system") == pl.col("source_system_r"))
+        & pl.col("job_number").is_not_null()
+        & pl.col("job_number_r").is_not_null()
+    )
+    days = (pl.col("service_date") - pl.col("service_date_r")).dt.total_days().abs()
+    keep = (numbered & (pl.col("job_number") == pl.col("job_number_r"))) | (
+        ~numbered & (days <= rules.date_tolerance_days)
+    )
+    return pairs.filter(keep).select(pl.col("uid").alias("uid_l"), "uid_r", "customer_id")
+
+
+def _with_attributes(candidates: pl.DataFrame, jobs: pl.DataFrame) -> pl.DataFrame:
+    """The candidate pairs with the compared columns of both rows (``<column>_l`` / ``<column>_r``)."""
+    involved = pl.concat([candidates["uid_l"], candidates["uid_r"]]).unique()
+    rows = jobs.filter(pl.col("uid").is_in(involved.implode()))
+    parsed = add_street_parts(add_street_parts(rows, "origin_street", "o"), "dest_street", "d")
+    base = parsed.select(c for c in _COMPARED if c != "customer_id")
+    return candidates.join(base.rename(lambda c: f"{c}_l"), on="uid_l").join(
+        base.rename(lambda c: f"{c}_r"), on="uid_r"
+    )
 
 
 def score_pairs(jobs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
     """Every duplicate pair ``(uid_l < uid_r)`` with its confidence and reason (schema ``PAIR_SCHEMA``)."""
-    left, right = _sides(jobs.filter(pl.col("customer_id").is_not_null()))
-    pairs = left.join(right, on="customer_id").filter(pl.col("uid_l") < pl.col("uid_r"))
+    candidates = _candidates(jobs, rules)
     other_customer = _same_number_other_customer(jobs)
-    if pairs.height == 0:
+    if candidates.height == 0:
         return other_customer
+    pairs = _with_attributes(candidates, jobs)
     return pl.concat([_same_customer_pairs(pairs, rules), other_customer]).sort("uid_l", "uid_r")
 
 
