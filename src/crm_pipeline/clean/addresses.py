@@ -47,7 +47,7 @@ from crm_pipeline.clean._distinct import (
     per_distinct_rows,
     squish,
 )
-from crm_pipeline.clean.states import USPS_CODES, normalize_states
+from crm_pipeline.clean.states import normalize_states, state_spellings
 from crm_pipeline.clean.zips import with_zip_columns
 
 COLUMNS = ("street", "unit", "city", "state", "zip", "zip4", "address_error", "address_flag")
@@ -86,14 +86,62 @@ _FAST_ADDRESS = (
     rf"(?P<sfx>{_alternation(STREET_TYPE_ABBREVIATIONS)})"
     rf"(?: (?P<post>{_DIR}))?"
     rf"(?:,? (?:(?P<utype>{_alternation(_UNIT_TYPES)}) (?P<uid>[A-Z0-9-]+)|# ?(?P<hashid>[A-Z0-9-]+)))?"
-    rf"(?:, (?P<city>[A-Z]+(?: [A-Z]+){{0,3}}),? (?P<state>[A-Z]{{2}})(?: (?P<zip>\d{{5}}(?:-\d{{4}})?))?)?$"
+    # "CITY, ST", "CITY ST", "CITY, STATE NAME", "CITY STATE NAME": split below, after a comma only
+    # (without one, where the street ends and the city begins is usaddress's call).
+    r"(?:, (?P<rest>[A-Z][A-Z-]*(?:,? [A-Z][A-Z-]*){0,6}))?"
+    r"(?: (?P<zip>\d{3,5}(?:-\d{4})?))?$"
 )
+#: Every spelling of a state the tail of the fast shape may end with ("IL", "ILL", "ILLINOIS").
+_STATE_SPELLINGS: frozenset[str] = frozenset(state_spellings())
 
 
 def _address_key(expr: pl.Expr) -> pl.Expr:
     """Upper case; periods and apostrophes dropped (Pub 28); commas as ", "; whitespace collapsed."""
     text = expr.str.to_uppercase().str.replace_all(r"[.'’]", "").str.replace_all(r"\s*,[\s,]*", ", ")
     return blank_tokens_to_null(squish(text.str.replace(r"^, ", "").str.replace(r",$", "")))
+
+
+def _split_city_state(table: pl.DataFrame) -> pl.DataFrame:
+    """Split ``rest`` ("SPRINGFIELD, IL", "KING OF PRUSSIA PENNSYLVANIA") into city and state.
+
+    After a comma the state is the last part; without one it is the longest ending of 1-3 words
+    that spells a state and leaves at least one word for the city. No state found → not fast.
+    """
+    rest = pl.col("rest")
+    spelled = list(_STATE_SPELLINGS)
+    table = table.with_columns(
+        rest.str.extract_groups(r"^(.*), ([^,]*)$").alias("comma"),
+        rest.str.split(" ").alias("words"),
+    )
+    words, n = pl.col("words"), pl.col("words").list.len()
+
+    def ending(k: int) -> pl.Expr:
+        return pl.when(n > k).then(words.list.slice(-k, k).list.join(" "))
+
+    def leading(k: int) -> pl.Expr:
+        return words.list.slice(0, n - k).list.join(" ")
+
+    comma_city = pl.col("comma").struct.field("1")
+    comma_state = pl.col("comma").struct.field("2")
+    city = (
+        pl.when(comma_state.is_in(spelled))
+        .then(comma_city)
+        .when(comma_city.is_null() & ending(3).is_in(spelled))
+        .then(leading(3))
+        .when(comma_city.is_null() & ending(2).is_in(spelled))
+        .then(leading(2))
+        .when(comma_city.is_null() & ending(1).is_in(spelled))
+        .then(leading(1))
+    )
+    state = pl.coalesce(
+        pl.when(comma_state.is_in(spelled)).then(comma_state),
+        pl.when(comma_city.is_null()).then(
+            pl.coalesce(
+                *[pl.when(ending(k).is_in(spelled)).then(ending(k)) for k in (3, 2, 1)],
+            )
+        ),
+    )
+    return table.with_columns(city.alias("rest_city"), state.alias("rest_state")).drop("comma", "words")
 
 
 def _fast_parse(table: pl.DataFrame) -> pl.DataFrame:
@@ -121,19 +169,19 @@ def _fast_parse(table: pl.DataFrame) -> pl.DataFrame:
         pl.concat_str([abbreviate("utype", _UNIT_TYPES), field("uid")], separator=" "),
         pl.lit("# ") + field("hashid"),
     )
+    table = _split_city_state(table.with_columns(field("rest").alias("rest")))
     matched = field("num").is_not_null()
-    state_ok = field("state").is_null() | field("state").is_in(list(USPS_CODES))
-    fast = (matched & state_ok).fill_null(False)
-    table = table.with_columns(fast.alias("fast"))
+    tail_ok = field("rest").is_null() | pl.col("rest_state").is_not_null()
+    table = table.with_columns((matched & tail_ok).fill_null(False).alias("fast"))
     fast = pl.col("fast")
     return table.with_columns(
         pl.when(fast).then(street).alias("street"),
         pl.when(fast).then(unit).alias("unit"),
-        pl.when(fast).then(field("city")).alias("city"),
-        pl.when(fast).then(field("state")).alias("state_raw"),
+        pl.when(fast).then(pl.col("rest_city")).alias("city"),
+        pl.when(fast).then(pl.col("rest_state")).alias("state_raw"),
         pl.when(fast).then(field("zip")).alias("zip_raw"),
         pl.lit(None, dtype=pl.Utf8).alias("parse_flag"),
-    ).drop("groups")
+    ).drop("groups", "rest", "rest_city", "rest_state")
 
 
 # ----------------------------------------------------------------------------- the usaddress path

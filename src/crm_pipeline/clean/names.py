@@ -66,21 +66,24 @@ PLACEHOLDER_NAMES = frozenset(
     }
 )
 
-# Words that make nameparser do something special: such names always take the nameparser path.
-_SPECIAL_WORDS: frozenset[str] = frozenset(
-    w.lower().replace(".", "")
-    for group in (
-        CONSTANTS.titles,
-        CONSTANTS.suffix_acronyms,
-        CONSTANTS.suffix_not_acronyms,
-        CONSTANTS.conjunctions,
-        CONSTANTS.prefixes,
-    )
-    for w in group
+
+# Words that make nameparser do something special: names holding one take the nameparser path.
+# A title only matters as the first word (nameparser reads "Ryan Prince" as first + last), so
+# later words are checked against the other groups only.
+def _folded(*groups: object) -> frozenset[str]:
+    return frozenset(str(w).lower().replace(".", "") for group in groups for w in group)  # type: ignore[attr-defined]
+
+
+_SPECIAL_LATER: frozenset[str] = _folded(
+    CONSTANTS.suffix_acronyms, CONSTANTS.suffix_not_acronyms, CONSTANTS.conjunctions, CONSTANTS.prefixes
 ) | {s.lower() for s in SUFFIXES}
+_SPECIAL_FIRST: frozenset[str] = _SPECIAL_LATER | _folded(CONSTANTS.titles)
 _WORD = r"(?:\p{L}[\p{L}'-]*|\p{L}\.)"
 _PLAIN = rf"^{_WORD}(?: {_WORD}){{0,3}}$"
 _PLAIN_COMMA = rf"^{_WORD}(?: {_WORD})?, {_WORD}(?: {_WORD}){{0,2}}$"
+# The everyday title and generational suffix, peeled off before the plain-shape test.
+_LEADING_TITLE = r"(?i)^((?:mr|mrs|ms|miss|mx|dr|prof|rev)\.?) "
+_TRAILING_SUFFIX = r"(?i),? ((?:jr|sr|ii|iii|iv)\.?)$"
 _SEPARATORS = re.compile(r"([\s'-])")
 
 
@@ -160,32 +163,62 @@ def _parse_with_nameparser(value: str) -> tuple[str | None, ...]:
     return tuple(p.strip() or None for p in parts)
 
 
+def _special(words: pl.Expr, *, title_first: bool = True) -> pl.Expr:
+    """True when a word is special to nameparser (the first one may also be a title)."""
+
+    def folded(e: pl.Expr) -> pl.Expr:
+        return e.str.to_lowercase().str.replace_all(".", "", literal=True)
+
+    later = words.list.eval(folded(pl.element()).is_in(list(_SPECIAL_LATER))).list.any()
+    if not title_first:
+        return later.fill_null(True)
+    first = folded(words.list.first()).is_in(list(_SPECIAL_FIRST))
+    return (first | later).fill_null(True)
+
+
 def _fast_split(table: pl.DataFrame) -> pl.DataFrame:
-    """Vectorized split of the plain shapes; ``fast`` marks the rows it handled."""
+    """Vectorized split of the plain shapes; ``fast`` marks the rows it handled.
+
+    Plain: "First [Middle...] Last" (1-4 words) with an optional everyday title in front and
+    generational suffix behind, or "Last [Last], First [Middle...]" — as nameparser splits them.
+    """
     key = pl.col("key")
-    special = (
-        pl.element().str.to_lowercase().str.replace_all(".", "", literal=True).is_in(list(_SPECIAL_WORDS))
-    )
     table = table.with_columns(
-        key.str.split(" ").alias("words"),
-        key.str.split_exact(", ", 1).alias("comma_parts"),
-        key.str.contains(_PLAIN).fill_null(False).alias("plain"),
-        key.str.contains(_PLAIN_COMMA).fill_null(False).alias("plain_comma"),
+        key.str.extract(_LEADING_TITLE, 1).alias("title_word"),
+        key.str.extract(_TRAILING_SUFFIX, 1).alias("suffix_word"),
+        key.str.replace(_LEADING_TITLE, "").str.replace(_TRAILING_SUFFIX, "").alias("core"),
     )
+    core = pl.col("core")
+    decorated = pl.col("title_word").is_not_null() | pl.col("suffix_word").is_not_null()
     table = table.with_columns(
-        pl.col("comma_parts").struct.field("field_1").str.split(" ").alias("after"),
-        (
-            (pl.col("plain") | pl.col("plain_comma"))
-            & ~pl.col("words").list.eval(special).list.any().fill_null(True)
-        ).alias("fast"),
+        core.str.split(" ").alias("words"),
+        core.str.split_exact(", ", 1).alias("comma_parts"),
+        core.str.contains(_PLAIN).fill_null(False).alias("plain"),
+        (core.str.contains(_PLAIN_COMMA) & ~decorated).fill_null(False).alias("plain_comma"),
     )
-    words, after, n = pl.col("words"), pl.col("after"), pl.col("words").list.len()
-    plain = pl.col("plain") & pl.col("fast")
-    plain_comma = pl.col("plain_comma") & pl.col("fast")
+    words, n = pl.col("words"), pl.col("words").list.len()
+    table = table.with_columns(pl.col("comma_parts").struct.field("field_1").str.split(" ").alias("after"))
+    after = pl.col("after")
+    ok_plain = (
+        pl.col("plain")
+        & ~_special(words)
+        # nameparser: "Mr. Smith" is a last name; "Smith Jr" is left to nameparser.
+        & ~(pl.col("suffix_word").is_not_null() & (n < 2))
+    )
+    before = pl.col("comma_parts").struct.field("field_0").str.split(" ")
+    ok_comma = pl.col("plain_comma") & ~_special(after) & ~_special(before, title_first=False)
+    table = table.with_columns(
+        ok_plain.fill_null(False).alias("plain"), ok_comma.fill_null(False).alias("plain_comma")
+    )
+    plain, plain_comma = pl.col("plain"), pl.col("plain_comma")
+    title_only_last = plain & pl.col("title_word").is_not_null() & (n == 1)
     comma_parts = pl.col("comma_parts")
     return table.with_columns(
-        pl.lit(None, dtype=pl.Utf8).alias("name_title"),
-        pl.when(plain)
+        (plain | plain_comma).alias("fast"),
+        pl.when(plain).then(pl.col("title_word")).alias("name_title"),
+        pl.when(title_only_last)
+        .then(None)
+        .when(plain)
         .then(words.list.first())
         .when(plain_comma)
         .then(after.list.first())
@@ -195,12 +228,12 @@ def _fast_split(table: pl.DataFrame) -> pl.DataFrame:
         .when(plain_comma & (after.list.len() > 1))
         .then(after.list.slice(1).list.join(" "))
         .alias("middle_name"),
-        pl.when(plain & (n > 1))
+        pl.when(plain & ((n > 1) | title_only_last))
         .then(words.list.last())
         .when(plain_comma)
         .then(comma_parts.struct.field("field_0"))
         .alias("last_name"),
-        pl.lit(None, dtype=pl.Utf8).alias("name_suffix"),
+        pl.when(plain).then(pl.col("suffix_word")).alias("name_suffix"),
     )
 
 

@@ -50,6 +50,13 @@ _EXTRA_SPELLINGS: dict[str, str] = {
 _SCHEMA: dict[str, pl.DataType] = {"state": pl.Utf8(), "state_flag": pl.Utf8()}
 
 
+def state_spellings() -> set[str]:
+    """Every spelling the state lookup knows without fuzziness: codes, old abbreviations, names
+    (upper case, no dots) — what an address tail may end with."""
+    names = {s.name.upper() for s in us.STATES_AND_TERRITORIES}
+    return set(USPS_CODES) | set(STATE_ABBREVIATIONS) | set(_EXTRA_SPELLINGS) | names
+
+
 def state_key(expr: pl.Expr) -> pl.Expr:
     """Upper case, dots and commas dropped, dashes as spaces, whitespace collapsed."""
     return squish(expr.str.to_uppercase().str.replace_all(r"[.,]", "").str.replace_all("-", " "))
