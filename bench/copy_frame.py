@@ -8,7 +8,7 @@ and prints seconds and the ratio to the fastest:
 - ``write_row`` text — psycopg formats each row in Python;
 - ``write_row`` binary — psycopg binary COPY with ``set_types``, still one Python call per row.
 
-Run: .venv/bin/python bench/copy_frame.py [ROWS]   (DATABASE_URL / TEST_DATABASE_URL or embedded)
+Run: .venv/bin/python bench/copy_frame.py [ROWS] [ROUNDS]   (DATABASE_URL / TEST_DATABASE_URL or embedded)
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def via_write_row_binary(conn: db.Connection, frame: pl.DataFrame) -> None:
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     frame = customers_frame(rows)
     methods: dict[str, Callable[[db.Connection, pl.DataFrame], None]] = {
         "copy_frame (CSV slices)": via_copy_frame,
@@ -65,22 +66,21 @@ def main() -> None:
         "write_row (text)": via_write_row_text,
         "write_row (binary)": via_write_row_binary,
     }
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = dict.fromkeys(methods, float("inf"))
     with migrated_database() as url:
-        for name, method in methods.items():
-            best = float("inf")
-            for _ in range(2):  # best of two: the first run also warms the server
+        # Rounds interleave the methods, so a busy moment on the machine hits them all alike.
+        for _ in range(rounds):
+            for name, method in methods.items():
                 with db.connect(url, "loader") as conn:
                     conn.execute("CREATE TEMP TABLE stg AS SELECT * FROM customers WITH NO DATA")
                     start = time.perf_counter()
                     method(conn, frame)
-                    best = min(best, time.perf_counter() - start)
+                    timings[name] = min(timings[name], time.perf_counter() - start)
                     count = conn.execute("SELECT count(*) FROM stg").fetchone()
                     assert count == (rows,), count
                     conn.rollback()
-            timings[name] = best
     fastest = min(timings.values())
-    print(f"COPY of {rows:,} customer rows into a TEMP table (best of 2)")
+    print(f"COPY of {rows:,} customer rows into a TEMP table (best of {rounds})")
     for name, seconds in timings.items():
         print(f"  {name:<26} {seconds:6.2f} s   {seconds / fastest:5.1f}x")
 
