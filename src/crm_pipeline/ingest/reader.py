@@ -207,6 +207,10 @@ def _parse_fast(lines: list[str], d: str) -> ParsedText | None:
         ragged = odd.filter(~fixable)
     else:
         ragged = odd
+    if ragged.height:  # few rows: a record of empty quoted fields ('""') is a blank line too
+        empty = pl.Series([not any(f.strip() for f in _split_one(t, d)) for t in ragged["text"]])
+        blank_lines += int(empty.sum())
+        ragged = ragged.filter(~empty)
 
     if ok.height:
         data = ok.select(pl.col("text").str.join("\n")).item()

@@ -294,6 +294,16 @@ def _run_table(
     return outcome, result.describe_dict()
 
 
+def _example(check: Check, value: Any) -> str:
+    """An unexpected value as shown: dates readable, enumerations as is, anything else masked."""
+    if check.kind == "between" and isinstance(value, int | float) and value == value:
+        day = int(value)
+        return f"{day // 10_000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
+    if check.kind == "in_set":  # states, branches, statuses: not personal data
+        return str(value)
+    return mask_pii(str(value))
+
+
 def _result(check: Check, r: Any, rows: int) -> CheckResult:
     res = r.result or {}
     if r.exception_info and r.exception_info.get("raised_exception"):
@@ -311,7 +321,7 @@ def _result(check: Check, r: Any, rows: int) -> CheckResult:
             note=f"check could not run: {message}",
         )
     values = [] if check.kind == "not_null" else (res.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]
-    examples = [mask_pii(str(v)) for v in values]
+    examples = [_example(check, v) for v in values]
     return CheckResult(
         name=check.name,
         table=check.table,
