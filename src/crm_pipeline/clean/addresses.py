@@ -91,6 +91,8 @@ _FAST_ADDRESS = (
     r"(?:, (?P<rest>[A-Z][A-Z-]*(?:,? [A-Z][A-Z-]*){0,6}))?"
     r"(?: (?P<zip>\d{3,5}(?:-\d{4})?))?$"
 )
+# A last line alone ("NEW YORK NY 10019", "SANTA MONICA, CA"): no street, same tail rules.
+_FAST_LAST_LINE = r"^(?P<rest>[A-Z][A-Z-]*(?:,? [A-Z][A-Z-]*){0,6})(?: (?P<zip>\d{3,5}(?:-\d{4})?))?$"
 #: Every spelling of a state the tail of the fast shape may end with ("IL", "ILL", "ILLINOIS").
 _STATE_SPELLINGS: frozenset[str] = frozenset(state_spellings())
 
@@ -169,19 +171,27 @@ def _fast_parse(table: pl.DataFrame) -> pl.DataFrame:
         pl.concat_str([abbreviate("utype", _UNIT_TYPES), field("uid")], separator=" "),
         pl.lit("# ") + field("hashid"),
     )
-    table = _split_city_state(table.with_columns(field("rest").alias("rest")))
+    table = table.with_columns(pl.col("key").str.extract_groups(_FAST_LAST_LINE).alias("last_line"))
+    last_line = pl.col("last_line").struct
     matched = field("num").is_not_null()
-    tail_ok = field("rest").is_null() | pl.col("rest_state").is_not_null()
-    table = table.with_columns((matched & tail_ok).fill_null(False).alias("fast"))
+    table = table.with_columns(
+        pl.when(matched).then(field("rest")).otherwise(last_line.field("rest")).alias("rest"),
+        pl.when(matched).then(field("zip")).otherwise(last_line.field("zip")).alias("zip_part"),
+    )
+    table = _split_city_state(table)
+    tail_ok = (
+        pl.when(matched).then(pl.col("rest").is_null()).otherwise(False) | pl.col("rest_state").is_not_null()
+    )
+    table = table.with_columns(tail_ok.fill_null(False).alias("fast"))
     fast = pl.col("fast")
     return table.with_columns(
-        pl.when(fast).then(street).alias("street"),
-        pl.when(fast).then(unit).alias("unit"),
+        pl.when(fast & matched).then(street).alias("street"),
+        pl.when(fast & matched).then(unit).alias("unit"),
         pl.when(fast).then(pl.col("rest_city")).alias("city"),
         pl.when(fast).then(pl.col("rest_state")).alias("state_raw"),
-        pl.when(fast).then(field("zip")).alias("zip_raw"),
+        pl.when(fast).then(pl.col("zip_part")).alias("zip_raw"),
         pl.lit(None, dtype=pl.Utf8).alias("parse_flag"),
-    ).drop("groups", "rest", "rest_city", "rest_state")
+    ).drop("groups", "last_line", "rest", "zip_part", "rest_city", "rest_state")
 
 
 # ----------------------------------------------------------------------------- the usaddress path

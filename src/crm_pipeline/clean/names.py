@@ -146,8 +146,11 @@ def _finish(table: pl.DataFrame) -> pl.DataFrame:
 
 # ----------------------------------------------------------------------------- full names
 def _name_key(expr: pl.Expr) -> pl.Expr:
-    """Whitespace collapsed, curly apostrophes straightened, "Smith ,John" → "Smith, John"."""
+    """Whitespace collapsed, curly apostrophes straightened, "Smith ,John" → "Smith, John", and a
+    quoted or bracketed nickname dropped ('Robert "Bob" Smith' → "Robert Smith", as nameparser
+    does; the matcher gets nicknames from :func:`name_variants` instead)."""
     text = expr.str.replace_all("[’‘`]", "'").str.replace_all(r"\s*,\s*", ", ")
+    text = text.str.replace_all(r"\s*(?:\"[^\"]*\"|“[^”]*”|\([^)]*\))\s*", " ")
     return squish(text.str.replace(r",\s*$", "").str.replace(r"^\s*,", ""))
 
 

@@ -129,6 +129,8 @@ def test_vectorized_parse_equals_usaddress(
     """
     assume(not (post and unit))
     raw = f"{number} {pre}{name} {suffix}{post}{unit}{tail}"
+    if number % 5 == 0 and tail:  # a last line alone
+        raw = tail.removeprefix(", ")
     with mock.patch.object(addresses, "_parse_with_usaddress", wraps=addresses._parse_with_usaddress) as slow:
         fast = address(raw)
     assert slow.call_count == 0, f"{raw!r} should take the vectorized path"
