@@ -142,3 +142,23 @@ def test_every_table_is_owned_by_crm_owner(migrated_database_url: str) -> None:
             " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         ).fetchall()
     assert owners == [("crm_owner",)]
+
+
+def test_reader_engine_serves_pandas_the_masked_view(migrated_database_url: str, customer: str) -> None:
+    """The SQLAlchemy engine (what Great Expectations and pandas use) connects as the same role."""
+    import pandas as pd
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    engine = db.engine(migrated_database_url, "reader")
+    try:
+        frame = pd.read_sql(
+            text("SELECT email FROM customers_masked WHERE customer_id = :id"),
+            engine,
+            params={"id": customer},
+        )
+        with engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("SELECT email FROM customers"))
+    finally:
+        engine.dispose()
+    assert frame["email"].tolist() == ["m***@example.com"]
