@@ -390,7 +390,7 @@ def evaluate(
         Path, typer.Option("--processed", help="Folder with the match outputs (unification_map.parquet).")
     ] = Path("data/processed"),
 ) -> None:
-    """Pairwise precision / recall / F1 of the customers against the generator's truth.
+    """Pairwise precision / recall / F1 of the customers (and the database's jobs) against the truth.
 
     Example: crm-pipeline evaluate --truth data/demo/truth --processed data/demo/processed
     """
@@ -399,6 +399,15 @@ def evaluate(
 
     metrics = evaluate_customers(processed_dir / "unification_map.parquet", truth)
     console.print(metrics_table("customers (pairwise)", metrics))
+    if (truth / "jobs.csv").is_file():  # jobs: the unified jobs in the database vs truth/jobs.csv
+        from crm_pipeline.analytics.evaluate import evaluate_jobs
+        from crm_pipeline.config import get_settings
+
+        job_metrics = evaluate_jobs(get_settings(), truth)
+        if job_metrics is None:
+            console.print("jobs: nothing to evaluate yet (run `load`, then `analytics job-duplicates`)")
+        else:
+            console.print(metrics_table("jobs (pairwise)", job_metrics))
 
 
 @export_app.command("job-map")

@@ -222,3 +222,32 @@ def test_cli_runs_the_steps_and_exports_the_job_map(
     assert exported.exit_code == 0, exported.output
     assert pl.read_csv(out).height == 10
     assert runner.invoke(app, ["analytics", "no-such-step"]).exit_code == 2
+
+
+def test_evaluate_jobs_scores_the_database_against_truth(
+    settings: Settings, url: str, tmp_path: Path
+) -> None:
+    from crm_pipeline.analytics.evaluate import evaluate_jobs
+
+    seed(url)
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    query = "SELECT file_name, record_id, customer_id, service_date, dest_zip FROM source_job_records"
+    # the truth: one real job per customer, date and destination ZIP (what the seed means)
+    rows = ["file,record_id,job_entity"] + [f"{f},{r},{c}-{d}-{z}" for f, r, c, d, z in fetch(url, query)]
+    (truth / "jobs.csv").write_text("\n".join(rows) + "\n")
+    # cus_1's legacy copy is a day off but the same job
+    text = (truth / "jobs.csv").read_text().replace("cus_1-2024-05-11", "cus_1-2024-05-10")
+    (truth / "jobs.csv").write_text(text)
+
+    assert evaluate_jobs(settings, truth) is None  # nothing unified yet
+    run_job_duplicates(settings)
+    metrics = evaluate_jobs(settings, truth)
+
+    assert metrics is not None
+    assert (metrics.precision, metrics.recall, metrics.true_pairs, metrics.records_scored) == (
+        1.0,
+        1.0,
+        3,
+        10,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from crm_pipeline.analytics import AnalyticsResult
-from crm_pipeline.analytics.evaluate import JobEvaluation
+from crm_pipeline.match.evaluate import PairwiseMetrics
 
 
 def summary_table(result: AnalyticsResult) -> Table:
@@ -43,11 +43,12 @@ def summary_table(result: AnalyticsResult) -> Table:
     return table
 
 
-def job_evaluation_line(evaluation: JobEvaluation) -> str:
-    s = evaluation.scores
+def job_evaluation_line(s: PairwiseMetrics | None) -> str:
+    if s is None:
+        return "jobs: nothing to evaluate (no unified jobs in the database)"
     return (
         f"jobs: precision {s.precision:.4f}  recall {s.recall:.4f}  F1 {s.f1:.4f}  "
-        f"({s.rows_scored:,} rows scored, {s.true_pairs:,} true pairs, "
+        f"({s.records_scored:,} rows scored, {s.true_pairs:,} true pairs, "
         f"{s.predicted_pairs:,} predicted pairs; "
-        f"{s.rows_missing_in_prediction:,} truth rows without a job)"
+        f"{s.records_missing_in_prediction:,} truth rows without a job)"
     )

@@ -84,6 +84,12 @@ def read_source_jobs(conn: Connection, columns: Mapping[str, pl.DataType]) -> pl
     return read_frame(conn, query, columns)
 
 
+def has_job_map(conn: Connection) -> bool:
+    """Whether the schema has ``job_source_map`` (a database never migrated has not)."""
+    row = conn.execute("SELECT to_regclass('public.job_source_map') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
 def read_job_map(conn: Connection) -> pl.DataFrame:
     """``file, record_id, job_id`` for every source job row (the ``export job-map`` contract).
 

@@ -24,7 +24,11 @@ def test_pairwise_scores_count_pairs_not_rows() -> None:
     scores = pairwise_scores(pred, truth, cluster="j", entity="e")
     # true pairs: 3 (T1) + 1 (T2) = 4; predicted pairs among scored rows: 1 + 1 = 2, both right
     assert (scores.true_positive_pairs, scores.predicted_pairs, scores.true_pairs) == (2, 2, 4)
-    assert (scores.rows_scored, scores.rows_missing_in_truth, scores.rows_missing_in_prediction) == (5, 1, 0)
+    assert (scores.records_scored, scores.records_missing_in_truth, scores.records_missing_in_prediction) == (
+        5,
+        1,
+        0,
+    )
     assert scores.precision == 1.0
     assert scores.recall == 0.5
     assert scores.f1 == pytest.approx(2 / 3)
