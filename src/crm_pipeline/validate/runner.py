@@ -298,7 +298,11 @@ def _example(check: Check, value: Any) -> str:
     """An unexpected value as shown: dates readable, enumerations as is, anything else masked."""
     if check.kind == "between" and isinstance(value, int | float) and value == value:
         day = int(value)
-        return f"{day // 10_000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
+        try:  # "5 Jan 1950": an ISO date would look like a phone number to the PII mask
+            date = dt.date(day // 10_000, day // 100 % 100, day % 100)
+            return f"{date.day} {date:%b %Y}"
+        except ValueError:
+            return str(day)
     if check.kind == "in_set":  # states, branches, statuses: not personal data
         return str(value)
     return mask_pii(str(value))

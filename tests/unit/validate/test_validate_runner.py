@@ -127,7 +127,7 @@ def test_summary_names_column_count_and_masked_examples(report: ValidationReport
     assert "persons.email regex: 1 of 21 rows" in text
     assert "B***@Example.com" in text and "Bad.Email" not in text
     assert "617-555-0100" not in text and "***00" in text
-    assert "jobs.service_date between: 1 of 2 rows (50.00 %), e.g. 1950-01-05" in text
+    assert "jobs.service_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in text
 
 
 def test_empty_tables_are_skipped_not_failed(report: ValidationReport) -> None:

@@ -1,0 +1,70 @@
+"""`crm-pipeline clean` as a user runs it: summary table, validation files, exit code 1 when a
+critical expectation fails. One run (Great Expectations is slow to import), several assertions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEADER = (
+    "Job Number,Quote Number,Customer Id,Customer Name,Email,Phone,Service Date,Service Type,Status,Branch,"
+    "Move Size,Origin Address,Destination Address,Estimated Total,Final Total,Sales Person,Referral Source,"
+    "Created At"
+)
+ROWS = [
+    "10-1,10,,Ann Lee,ann@example.com,617-555-0100,2024-01-05,Moving,Completed,Boston,,,,,,,,",
+    "10-2,10,,Bob Ray,bob@example.com,617-555-0101,2024-01-05,Moving,Completed,Atlanta,,,,,,,,",
+    "10-3,10,,Cy Day,cy@example.com,617-555-0102,01/05/1950,Moving,Completed,Boston,,,,,,,,",
+]
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    base = tmp_path_factory.mktemp("cli")
+    raw = base / "raw"
+    raw.mkdir()
+    (raw / "sm_jobs.csv").write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    (raw / "notes.csv").write_text("what,is,this\n1,2,3\n", encoding="utf-8")
+    out = base / "processed"
+    code = "from crm_pipeline.cli import main; main()"
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", code, "clean", str(raw), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "CRM_HOME": str(base / "home")},
+        check=False,
+    )
+    return proc, out
+
+
+def test_prints_the_summary_table_and_fails_on_the_critical_check(
+    cli_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, _ = cli_run
+    assert proc.returncode == 1, proc.stderr
+    assert "sm_jobs.csv" in proc.stdout and "rejected" in proc.stdout
+    assert "unknown_branch" in proc.stdout and "unknown_profile" in proc.stdout
+    assert "2 critical data-quality check(s) failed" in proc.stderr
+    assert "jobs.service_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in proc.stderr
+    assert "persons.event_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_outputs_and_validation_results_are_written_before_failing(
+    cli_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = cli_run
+    for name in ("persons", "jobs", "leads", "quarantine", "files"):
+        assert (out / f"{name}.parquet").is_file()
+    results = json.loads((out / "validation" / "results.json").read_text())
+    failed = [c["name"] for c in results["checks"] if not c["success"] and c["severity"] == "critical"]
+    assert failed == ["persons.event_date.between", "jobs.service_date.between"]
+    assert (out / "validation" / "data_docs" / "index.html").is_file()
+    summary = json.loads((out / "clean_summary.json").read_text())
+    assert summary["validation"]["critical_failures"] == failed
+    assert (summary["rows_in"], summary["rows_clean"], summary["rows_quarantined"]) == (4, 2, 2)
