@@ -403,36 +403,39 @@ class RowFactory:
                 row.quarantine.append((col, reason))
 
 
+FILES: tuple[FileSpec, ...] = (SM_CUSTOMERS, SM_JOBS, SM_JOBS_2, LEGACY_CUSTOMERS, LEGACY_JOBS, LEADS)
+"""The raw files, in the order they are written and listed in the truth."""
+
+
 def build_rows(
-    renderer: Renderer, knobs: Knobs, plan: Plan, unknown_branches: tuple[str, ...]
-) -> list[tuple[FileSpec, list[Row]]]:
-    """Every raw file with its rows, in file order."""
+    spec: FileSpec, renderer: Renderer, knobs: Knobs, plan: Plan, unknown_branches: tuple[str, ...]
+) -> list[Row]:
+    """The rows of one raw file, rendered with the file's own generator, quarantine cases planted."""
     f = RowFactory(renderer, knobs, plan)
-    in_export_1 = {j.job_entity for j in plan.sm_jobs_a} | {j.job_entity for j in plan.sm_jobs_b}
-    in_export_2 = {j.job_entity for j in plan.sm_jobs_2}
-    files: list[tuple[FileSpec, list[Row]]] = [
-        (SM_CUSTOMERS, [f.sm_customer(c) for c in plan.sm_customers]),
-        (
-            SM_JOBS,
-            [
-                f.sm_job(j, SM_EXPORT_1, in_both_exports=j.job_entity in in_export_2, later_copy=False)
-                for j in plan.sm_jobs_a + plan.sm_jobs_b
-            ],
-        ),
-        (
-            SM_JOBS_2,
-            [
-                f.sm_job(j, SM_EXPORT_2, in_both_exports=j.job_entity in in_export_1, later_copy=True)
-                for j in plan.sm_jobs_2
-            ],
-        ),
-        (LEGACY_CUSTOMERS, [f.legacy_customer(c) for c in plan.legacy_customers]),
-        (LEGACY_JOBS, [f.legacy_job(j) for j in plan.legacy_jobs]),
-        (LEADS, [f.lead(ld) for ld in plan.leads]),
-    ]
-    if plan.sm_jobs_a and plan.sm_jobs_b:
-        files[1][1][len(plan.sm_jobs_a)].header_before = True
-    for spec, rows in files:
-        if rows:
-            f.plant_quarantine(spec, rows, unknown_branches)
-    return files
+    if spec is SM_CUSTOMERS:
+        rows = [f.sm_customer(c) for c in plan.sm_customers]
+    elif spec is SM_JOBS:
+        in_export_2 = {j.job_entity for j in plan.sm_jobs_2}
+        rows = [
+            f.sm_job(j, SM_EXPORT_1, in_both_exports=j.job_entity in in_export_2, later_copy=False)
+            for j in plan.sm_jobs_a + plan.sm_jobs_b
+        ]
+        if plan.sm_jobs_a and plan.sm_jobs_b:  # two exports pasted together
+            rows[len(plan.sm_jobs_a)].header_before = True
+    elif spec is SM_JOBS_2:
+        in_export_1 = {j.job_entity for j in plan.sm_jobs_a} | {j.job_entity for j in plan.sm_jobs_b}
+        rows = [
+            f.sm_job(j, SM_EXPORT_2, in_both_exports=j.job_entity in in_export_1, later_copy=True)
+            for j in plan.sm_jobs_2
+        ]
+    elif spec is LEGACY_CUSTOMERS:
+        rows = [f.legacy_customer(c) for c in plan.legacy_customers]
+    elif spec is LEGACY_JOBS:
+        rows = [f.legacy_job(j) for j in plan.legacy_jobs]
+    elif spec is LEADS:
+        rows = [f.lead(ld) for ld in plan.leads]
+    else:
+        raise ValueError(f"unknown raw file {spec.name}")
+    if rows:
+        f.plant_quarantine(spec, rows, unknown_branches)
+    return rows
