@@ -30,13 +30,18 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-def begin_load(conn: Connection, *, lock_timeout_s: float, work_mem: str = "64MB") -> None:
+def begin_load(
+    conn: Connection, *, lock_timeout_s: float, work_mem: str = "64MB", temp_buffers: str = "256MB"
+) -> None:
     """Settings local to the load's transaction, then the lock that keeps two loads apart.
 
     ``lock_timeout`` bounds every lock wait (the advisory lock included): a second load waits that
-    long for the first, then fails with a retryable error instead of hanging.
+    long for the first, then fails with a retryable error instead of hanging. ``temp_buffers``
+    (memory for TEMP tables; only settable before the session's first TEMP table, hence first
+    here) keeps the staged rows in memory instead of spilling them to disk at the 8 MB default.
     """
     for name, value in (
+        ("temp_buffers", temp_buffers),
         ("lock_timeout", f"{int(lock_timeout_s * 1000)}ms"),
         ("TimeZone", "UTC"),  # the inputs' timestamps are naive UTC
         ("work_mem", work_mem),  # the merge's hash joins over the staged rows

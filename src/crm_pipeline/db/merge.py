@@ -157,6 +157,19 @@ def merge_sql(spec: MergeSpec) -> sql.Composed:
     )
 
 
+def scope_has_rows_sql(spec: MergeSpec, scope_table: str, scope_column: str) -> sql.Composed:
+    """Whether the final table holds any row of the scopes in this load (an index probe)."""
+    assert spec.replace_within is not None
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM {final} WHERE {scope} IN (SELECT {scope_col} FROM {scope_table}))"
+    ).format(
+        final=sql.Identifier(spec.table),
+        scope=sql.Identifier(spec.replace_within),
+        scope_col=sql.Identifier(scope_column),
+        scope_table=sql.Identifier(scope_table),
+    )
+
+
 def _missing_keys_sql(spec: MergeSpec, scope_table: str, scope_column: str) -> sql.Composed:
     """``SELECT key FROM final`` for rows of a scope in this load that are no longer staged."""
     assert spec.replace_within is not None
@@ -231,6 +244,14 @@ def delete_missing(
     """Delete rows of reloaded scopes missing from the load; returns how many."""
     row = conn.execute(delete_missing_sql(spec, scope_table, scope_column)).fetchone()
     return int(row[0]) if row is not None else 0
+
+
+def scope_has_rows(
+    conn: psycopg.Connection[Any], spec: MergeSpec, scope_table: str, scope_column: str
+) -> bool:
+    """True when rows of this load's scopes already exist: only then can some of them be stale."""
+    row = conn.execute(scope_has_rows_sql(spec, scope_table, scope_column)).fetchone()
+    return bool(row and row[0])
 
 
 def fetch_pairs(conn: psycopg.Connection[Any], table: str, key: str, value: str) -> dict[str, int]:

@@ -9,7 +9,8 @@ The flow of one attempt (all of it one transaction, as ``crm_loader``):
 4. ``COPY`` every input frame into its TEMP staging table;
 5. merge each staging table into its final table, parents before children;
 6. delete rows of reloaded files that the input no longer has, children before parents;
-7. ledger = succeeded; COMMIT. Then ``ANALYZE`` (outside the transaction; the data is already safe).
+7. ledger = succeeded; COMMIT. Then ``ANALYZE`` of the tables that changed (outside the
+   transaction: the data is already safe, and a failed ANALYZE is only a warning).
 
 A retryable error (connection lost, server shutting down or restarting, serialization failure,
 deadlock, lock timeout) rolls the attempt back and tenacity tries again with exponential backoff;
@@ -39,7 +40,15 @@ from crm_pipeline.config import Settings
 from crm_pipeline.db import load_tx
 from crm_pipeline.db.connection import Connection, connect
 from crm_pipeline.db.errors import translate_errors
-from crm_pipeline.db.merge import MergeSpec, copy_chunks, create_staging, delete_missing, fetch_pairs, merge
+from crm_pipeline.db.merge import (
+    MergeSpec,
+    copy_chunks,
+    create_staging,
+    delete_missing,
+    fetch_pairs,
+    merge,
+    scope_has_rows,
+)
 from crm_pipeline.errors import PipelineError, TransientLoadError
 from crm_pipeline.load import tables as T
 from crm_pipeline.load.inputs import LoadInputs, csv_chunks, read_inputs
@@ -150,9 +159,10 @@ def run_load(
 
     timings = {"read": read_seconds, **done.timings}
     warnings: list[str] = []
-    if options.analyze:
+    changed = [t.table for t in done.tables if t.inserted or t.updated or t.deleted]
+    if options.analyze and changed:  # an unchanged table keeps valid statistics
         analyze_began = time.perf_counter()
-        warnings = _analyze(settings)
+        warnings = _analyze(settings, changed)
         timings["analyze"] = time.perf_counter() - analyze_began
     result = LoadResult(
         run_id=run_id,
@@ -220,6 +230,15 @@ def _load_once(
                     copy_s[spec.table] = time.perf_counter() - began
             checkpoint("copied")
 
+            # Which replaced scopes (files) already had rows before this load: only those can
+            # hold rows the input no longer has (a first load of a file skips the anti-join).
+            with _timed(timings, "delete"), translate_errors():
+                reloaded = [
+                    spec
+                    for spec in T.DELETE_ORDER
+                    if scope_has_rows(conn, spec, T.SOURCE_FILES.staging_table, "file_name")
+                ]
+
             with _timed(timings, "merge"):
                 for spec in T.MERGE_ORDER:
                     began = time.perf_counter()
@@ -235,7 +254,7 @@ def _load_once(
                     checkpoint(f"merge:{spec.table}")
 
             with _timed(timings, "delete"):
-                for spec in T.DELETE_ORDER:
+                for spec in reloaded:
                     with translate_errors(table=spec.table):
                         gone = delete_missing(conn, spec, T.SOURCE_FILES.staging_table, "file_name")
                     counts[spec.table] = _with(counts[spec.table], deleted=gone)
@@ -307,10 +326,10 @@ def _stage(
         )
 
 
-def _analyze(settings: Settings) -> list[str]:
-    """ANALYZE the loaded tables; a failure here is a warning (the data is committed)."""
+def _analyze(settings: Settings, tables: list[str]) -> list[str]:
+    """ANALYZE the tables the load changed; a failure here is a warning (the data is committed)."""
     try:
-        notices = load_tx.analyze(settings, T.ALL_TABLES)
+        notices = load_tx.analyze(settings, tables)
     except PipelineError as exc:
         log.warning("ANALYZE after the load failed (the data is committed): %s", exc)
         return [f"ANALYZE failed: {exc}"]
