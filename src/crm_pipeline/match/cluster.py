@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from crm_pipeline.match.names import name_gender, name_variants
+from crm_pipeline.match.names import name_gender, name_variants, opposite_genders
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,21 @@ def _gender(first: str) -> str | None:
     return name_gender(first)
 
 
+@lru_cache(maxsize=200_000)
+def _strict_gender(first: str) -> str | None:
+    return name_gender(first, strict=True)
+
+
 def _close(fa: str, fb: str) -> bool:
     """Nicknames of each other, a same-gender typo, or a typo of a nickname (Chrles ~ Chuck)."""
     va, vb = _variants(fa), _variants(fb)
-    if va & vb:
+    if fa in vb or fb in va:  # listed as nickname of each other
         return True
-    if len(fa) < 4 or len(fb) < 4 or {_gender(fa), _gender(fb)} == {"m", "f"}:
+    if opposite_genders(_strict_gender(fa), _strict_gender(fb)):
+        return False
+    if va & vb:  # both nicknames of one formal name
+        return True
+    if len(fa) < 4 or len(fb) < 4 or opposite_genders(_gender(fa), _gender(fb)):
         return False
     if OSA.distance(fa, fb) <= 1 or JaroWinkler.similarity(fa, fb) >= 0.92:
         return True

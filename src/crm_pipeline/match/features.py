@@ -136,12 +136,13 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
             "UNION SELECT last_name FROM match_norm WHERE last_name IS NOT NULL"
         ).fetchall()
     ]
-    distinct, variants, genders = first_name_table(keys)
+    table = first_name_table(keys)
     lookup = pa.table(
         {
-            "key": pa.array(distinct, pa.string()),
-            "variants": pa.array(variants, pa.list_(pa.string())),
-            "gender": pa.array(genders, pa.string()),
+            "key": pa.array(table.keys, pa.string()),
+            "variants": pa.array(table.variants, pa.list_(pa.string())),
+            "gender": pa.array(table.genders, pa.string()),
+            "gender_strict": pa.array(table.strict_genders, pa.string()),
         }
     )
     con.register("first_name_lookup", lookup)
@@ -153,6 +154,7 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 m.*,
                 f.variants AS first_variants,
                 f.gender AS first_gender,
+                f.gender_strict AS first_gender_strict,
                 lv.variants AS last_variants,
                 {_email_user_sql()} AS email_user,
                 nullif(regexp_replace({_email_user_sql()}, '[^0-9]', '', 'g'), '') AS email_user_digits,
@@ -171,21 +173,28 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
         con.execute("DROP TABLE IF EXISTS match_src")
         con.execute("DROP TABLE IF EXISTS match_norm")
     n = con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0]
-    log.info("match input: %d person records, %d distinct first names", n, len(distinct))
+    log.info("match input: %d person records, %d distinct names", n, len(table.keys))
     return int(n)
 
 
 def _email_user_sql() -> str:
-    """The email's mailbox name without punctuation, or NULL when it is only the person's name.
+    """The email's mailbox name without punctuation, or NULL when it says no more than the name.
 
     "john.young@yahoo.com" and "john_young@gmail.com" say nothing beyond "John Young": two
-    different John Youngs have them. "jyoung72" or "sunnyday" are distinctive. The name forms
-    checked: first+last, last+first, initial+last, first+initial, first, last.
+    different John Youngs have them, so such a mailbox name is no evidence when the domains differ.
+    A mailbox is "just the name" when its letters are a form of the record's first name (or a
+    nickname variant of it) and last name — first+last, last+first, initial+last, first+initial,
+    last+initial, first, last — with at most two digits ("michaelm52"): hundreds of people share
+    those. "jyoung6171" or "sunnyday" are distinctive.
     """
     user = "regexp_replace(m.email_local, '[^a-z0-9]', '', 'g')"
-    f, l = "coalesce(m.first_name, '')", "coalesce(m.last_name, '')"
-    name_forms = [f"{f} || {l}", f"{l} || {f}", f"left({f}, 1) || {l}", f"{f} || left({l}, 1)", f, l]
-    return f"CASE WHEN {user} = '' OR {user} IN ({', '.join(name_forms)}) THEN NULL ELSE {user} END"
+    letters = f"regexp_replace({user}, '[0-9]', '', 'g')"
+    digits = f"length(regexp_replace({user}, '[^0-9]', '', 'g'))"
+    last = "coalesce(m.last_name, '')"
+    forms = f"v || {last}, {last} || v, left(v, 1) || {last}, v || left({last}, 1), {last} || left(v, 1), v"
+    names = "coalesce(f.variants, [coalesce(m.first_name, '')])"
+    name_like = f"({letters} = {last} OR len(list_filter({names}, lambda v: {letters} IN ({forms}))) > 0)"
+    return f"CASE WHEN {user} = '' OR ({digits} <= 2 AND {name_like}) THEN NULL ELSE {user} END"
 
 
 def _capped(col: str) -> str:

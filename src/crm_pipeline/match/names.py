@@ -12,9 +12,11 @@ has_nickname robert"); we orient every relation from the shorter name (the nickn
 one (the formal name). Equal-length relations are kept only when both names start with the same
 letter (John ~ Jack), which drops the noisy ones (Bill ~ Fred).
 
-Gender is used for one thing: a one-letter difference between two names is a typo only when the
-names do not belong to opposite genders (Mary/Mark, Paul/Paula and Daniel/Danielle are different
-people, Jonh/John is a typo). It comes from `gender_guesser`, looked up once per distinct name.
+Gender keeps apart names that look alike but belong to different people: a one-letter difference
+is a typo only when the names are not of opposite genders (Mary/Mark, Paul/Paula, Daniel/Danielle
+are different people, Jonh/John is a typo), and two nicknames of one formal name are not the same
+person when they are strictly of opposite genders (Ron and Erin are both listed under Aaron).
+It comes from `gender_guesser`, looked up once per distinct name.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 _NOT_LETTER = re.compile(r"[^a-z]")
@@ -79,21 +82,46 @@ def _gender_detector() -> object:
     return gender_detector.Detector(case_sensitive=False)
 
 
-def name_gender(key: str | None) -> str | None:
-    """'m', 'f' or None (unknown / androgynous / too short to tell) for a first-name key."""
+def name_gender(key: str | None, strict: bool = False) -> str | None:
+    """'m', 'f' or None (unknown, androgynous, too short) for a first-name key.
+
+    ``strict`` counts only names that are (almost) always one gender: "Jamie" is mostly female
+    but also short for James, so it has a gender, but not a strict one.
+    """
     if key is None or len(key) < 2:
         return None
     answer = _gender_detector().get_gender(key)  # type: ignore[attr-defined]
-    if answer in ("male", "mostly_male"):
+    male, female = (
+        ("male",) if strict else ("male", "mostly_male"),
+        ("female",) if strict else ("female", "mostly_female"),
+    )
+    if answer in male:
         return "m"
-    if answer in ("female", "mostly_female"):
+    if answer in female:
         return "f"
     return None
 
 
-def first_name_table(keys: Iterable[str]) -> tuple[list[str], list[list[str]], list[str | None]]:
-    """Variants and gender for each distinct first-name key (called once per distinct value)."""
+def opposite_genders(a: str | None, b: str | None) -> bool:
+    return {a, b} == {"m", "f"}
+
+
+@dataclass(frozen=True)
+class FirstNameTable:
+    """Per distinct first-name key: its variant set, its gender and its strict gender."""
+
+    keys: list[str]
+    variants: list[list[str]]
+    genders: list[str | None]
+    strict_genders: list[str | None]
+
+
+def first_name_table(keys: Iterable[str]) -> FirstNameTable:
+    """Variants and genders for each distinct first-name key (called once per distinct value)."""
     distinct = sorted(set(keys))
-    variants = [name_variants(k) or [k] for k in distinct]
-    genders = [name_gender(k) for k in distinct]
-    return distinct, variants, genders
+    return FirstNameTable(
+        keys=distinct,
+        variants=[name_variants(k) or [k] for k in distinct],
+        genders=[name_gender(k) for k in distinct],
+        strict_genders=[name_gender(k, strict=True) for k in distinct],
+    )

@@ -34,20 +34,22 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
-SPEC_VERSION = 3
+SPEC_VERSION = 5
 
 #: m of the levels that mean "two different people": a −40 match weight, more than everything a
 #: household shares (surname, address, landline, family email). Fixed, so EM cannot learn it away.
 M_DIFFERENT_PERSON = 2.0**-40
 
 _ARRAY_OVERLAP = {"duckdb": "list_has_any", "spark": "arrays_overlap"}
+_ARRAY_CONTAINS = {"duckdb": "list_contains", "spark": "array_contains"}
 
 
 class PortableLevel(ComparisonLevelCreator):
     """A hand-written level whose SQL works on every backend.
 
-    The condition may use ``{dl}`` (Damerau-Levenshtein), ``{jw}`` (Jaro-Winkler similarity) and
-    ``{overlap}`` (do two arrays share an element); each is replaced by the backend's function.
+    The condition may use ``{dl}`` (Damerau-Levenshtein), ``{jw}`` (Jaro-Winkler similarity),
+    ``{overlap}`` (do two arrays share an element) and ``{contains}`` (is a value in an array);
+    each is replaced by the backend's function.
     Everything else must be plain SQL common to DuckDB and Spark (=, AND, OR, substr, length,
     coalesce, abs).
     """
@@ -64,6 +66,7 @@ class PortableLevel(ComparisonLevelCreator):
             dl=sql_dialect.damerau_levenshtein_function_name,
             jw=sql_dialect.jaro_winkler_function_name,
             overlap=_ARRAY_OVERLAP[dialect],
+            contains=_ARRAY_CONTAINS[dialect],
         )
 
     def create_label_for_charts(self) -> str:
@@ -73,6 +76,10 @@ class PortableLevel(ComparisonLevelCreator):
 _GENDER_COMPATIBLE = (
     "NOT (coalesce(first_gender_l, 'u') = 'm' AND coalesce(first_gender_r, 'u') = 'f') "
     "AND NOT (coalesce(first_gender_l, 'u') = 'f' AND coalesce(first_gender_r, 'u') = 'm')"
+)
+_STRICT_GENDER_COMPATIBLE = (
+    "NOT (coalesce(first_gender_strict_l, 'u') = 'm' AND coalesce(first_gender_strict_r, 'u') = 'f') "
+    "AND NOT (coalesce(first_gender_strict_l, 'u') = 'f' AND coalesce(first_gender_strict_r, 'u') = 'm')"
 )
 _BOTH_LONG = "length(first_name_l) >= 4 AND length(first_name_r) >= 4"
 #: one record has first and last name swapped (its "last name" is a nickname-equivalent first name)
@@ -90,7 +97,14 @@ def first_name_comparison() -> ComparisonCreator:
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
             PortableLevel(_SWAPPED, "First and last name swapped"),
-            cll.ArrayIntersectLevel("first_variants", 1).configure(label_for_charts="Nickname of each other"),
+            PortableLevel(
+                "{contains}(first_variants_l, first_name_r) OR {contains}(first_variants_r, first_name_l)",
+                "Nickname of each other",
+            ),
+            PortableLevel(
+                f"{{overlap}}(first_variants_l, first_variants_r) AND {_STRICT_GENDER_COMPATIBLE}",
+                "Nicknames of one formal name, not of opposite genders",
+            ),
             PortableLevel(
                 f"{_BOTH_LONG} AND {_GENDER_COMPATIBLE} AND {{dl}}(first_name_l, first_name_r) <= 1",
                 "Typo: one edit, same gender",
@@ -138,7 +152,9 @@ def middle_name_comparison() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("middle_name"),
             cll.ExactMatchLevel("middle_name"),
-            PortableLevel("substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)", "Middle initial agrees"),
+            PortableLevel(
+                "substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)", "Middle initial agrees"
+            ),
             cll.ElseLevel().configure(label_for_charts="Different middle names"),
         ],
     )
@@ -149,9 +165,9 @@ def name_suffix_comparison() -> ComparisonCreator:
         output_column_name="name_suffix",
         comparison_description="Name suffix (JR, SR, III): different suffixes mean different people",
         comparison_levels=[
-            PortableLevel("name_suffix_l IS NULL AND name_suffix_r IS NULL", "Neither has a suffix").configure(
-                is_null_level=True
-            ),
+            PortableLevel(
+                "name_suffix_l IS NULL AND name_suffix_r IS NULL", "Neither has a suffix"
+            ).configure(is_null_level=True),
             cll.ExactMatchLevel("name_suffix"),
             PortableLevel("name_suffix_l IS NULL OR name_suffix_r IS NULL", "Only one has a suffix"),
             cll.ElseLevel().configure(
@@ -211,9 +227,9 @@ def address_comparison() -> ComparisonCreator:
         output_column_name="address",
         comparison_description="Address: street (house number + name), moving history, ZIP, city, state",
         comparison_levels=[
-            PortableLevel(f"({no_address.format(s='l')}) OR ({no_address.format(s='r')})", "No address").configure(
-                is_null_level=True
-            ),
+            PortableLevel(
+                f"({no_address.format(s='l')}) OR ({no_address.format(s='r')})", "No address"
+            ).configure(is_null_level=True),
             PortableLevel(
                 "addr_key_l = addr_key_r AND (unit_l IS NULL OR unit_r IS NULL OR unit_l = unit_r)",
                 "Same street address",
@@ -228,7 +244,9 @@ def address_comparison() -> ComparisonCreator:
                 "Same house number, similar street name",
             ),
             PortableLevel("addr_key_l = addr_key_r", "Same building, different unit"),
-            PortableLevel("zip_l = zip_r AND (street_l IS NULL OR street_r IS NULL)", "Same ZIP, street unknown"),
+            PortableLevel(
+                "zip_l = zip_r AND (street_l IS NULL OR street_r IS NULL)", "Same ZIP, street unknown"
+            ),
             PortableLevel("zip_l = zip_r", "Same ZIP, different street"),
             PortableLevel(
                 "dest_zip_l = zip_r OR zip_l = dest_zip_r OR dest_city_l = city_r OR city_l = dest_city_r",

@@ -1,0 +1,213 @@
+"""Small hand-made person rows (the Phase 2 persons.parquet contract) for the matcher's tests.
+
+Each scenario is a group of records with the person each record really belongs to. The traps
+(household, father/son, common name, shared office phone) must stay apart; the duplicates (typo,
+nickname, moved house, changed email, swapped names) must merge. A few unrelated people make the
+term frequencies realistic. Splink cannot train on a few dozen rows, so the tests use the
+committed model in ``models/`` — what a user does with ``--model``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crm_pipeline.config import Settings
+
+REPO = Path(__file__).resolve().parents[3]
+COMMITTED_MODEL = REPO / "models" / "person_model.json"
+
+PERSON_COLUMNS = [
+    "uid", "file", "line", "record_id", "profile", "source_system", "source_customer_id", "name_title",
+    "first_name", "middle_name", "last_name", "name_suffix", "email", "phone", "phone_ext", "phone_type",
+    "phone2", "street", "unit", "city", "state", "zip", "zip4", "branch", "created_at", "event_date",
+    "dest_street", "dest_city", "dest_state", "dest_zip",
+]  # fmt: skip
+
+_PROFILE = {
+    "sm_customers.csv": ("smartmoving_customers", "smartmoving"),
+    "sm_jobs.csv": ("smartmoving_jobs", "smartmoving"),
+    "legacy_customers.csv": ("legacy_customers", "legacy"),
+    "legacy_jobs.csv": ("legacy_jobs", "legacy"),
+    "leads.csv": ("leads", "lead"),
+}
+
+
+class Persons:
+    """Builds person rows with unique (file, line) and remembers who each row really is."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.truth: dict[str, str] = {}  # uid -> person label
+        self.scenario: dict[str, str] = {}  # uid -> scenario label
+        self._lines: dict[str, int] = {}
+
+    def add(self, person: str, scenario: str, file: str = "sm_customers.csv", **fields: Any) -> str:
+        line = self._lines.get(file, 1) + 1
+        self._lines[file] = line
+        profile, system = _PROFILE[file]
+        day = dt.date(2023, 1, 1) + dt.timedelta(days=len(self.rows))
+        row: dict[str, Any] = dict.fromkeys(PERSON_COLUMNS)
+        row.update(
+            uid=f"{file}#{line}",
+            file=file,
+            line=line,
+            record_id=f"{file.split('.')[0]}-{line}",
+            profile=profile,
+            source_system=system,
+            created_at=dt.datetime.combine(day, dt.time(12)),
+            event_date=day,
+            branch="Boston",
+        )
+        row.update(fields)
+        self.rows.append(row)
+        self.truth[row["uid"]] = person
+        self.scenario[row["uid"]] = scenario
+        return str(row["uid"])
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.rows, schema_overrides={"line": pl.Int64}, infer_schema_length=None).select(
+            PERSON_COLUMNS
+        )
+
+    def write(self, processed_dir: Path) -> Path:
+        processed_dir.mkdir(parents=True, exist_ok=True)
+        path = processed_dir / "persons.parquet"
+        self.frame().write_parquet(path)
+        return path
+
+
+def build_scenarios() -> Persons:
+    p = Persons()
+
+    # --- trap: a household shares address, home phone, last name and (sometimes) a family email
+    home = {
+        "street": "12 OAK ST",
+        "city": "SPRINGFIELD",
+        "state": "IL",
+        "zip": "62704",
+        "phone": "+12175550101",
+    }
+    members = [
+        ("Mary", "mary.j.1971@gmail.com"),
+        ("Robert", "rjohnson88@yahoo.com"),
+        ("Emily", "em.j@me.com"),
+    ]
+    for first, mail in members:
+        p.add(first, "household", first_name=first, last_name="Johnson", email=mail, **home)
+        family_mail = "johnsonfamily@gmail.com"
+        p.add(
+            first,
+            "household",
+            "sm_jobs.csv",
+            first_name=first,
+            last_name="Johnson",
+            email=family_mail,
+            **home,
+        )
+
+    # --- trap: father and son with the same name at one address (Sr./Jr.)
+    carter = {"first_name": "James", "last_name": "Carter", "street": "40 ELM AVE", "city": "DAYTON"}
+    carter |= {"state": "OH", "zip": "45402"}
+    generations = [("SR", "jcarter.sr@aol.com", "+19375550111"), ("JR", "jimmyc22@gmail.com", "+19375550122")]
+    for suffix, mail, mobile in generations:
+        who = f"carter-{suffix}"
+        p.add(who, "father_son", name_suffix=suffix, email=mail, phone=mobile, **carter)
+        landline = "+19375550100"
+        p.add(
+            who,
+            "father_son",
+            "legacy_customers.csv",
+            name_suffix=suffix,
+            email=mail,
+            phone=landline,
+            **carter,
+        )
+
+    # --- trap: a very common name in different cities (mailbox names that are just the name)
+    cities = [
+        ("BOSTON", "MA", "02108", "1 BEACON ST", "john.smith@gmail.com", "+16175550131"),
+        ("CHICAGO", "IL", "60601", "200 LAKE ST", "johnsmith@yahoo.com", "+13125550132"),
+        ("DALLAS", "TX", "75201", "9 MAIN ST", "john_smith@outlook.com", "+12145550133"),
+    ]
+    for city, state, zip_, street, mail, phone in cities:
+        where = {"street": street, "city": city, "state": state, "zip": zip_}
+        for file in ("sm_customers.csv", "legacy_jobs.csv"):
+            p.add(
+                f"smith-{city}",
+                "common_name",
+                file,
+                first_name="John",
+                last_name="Smith",
+                email=mail,
+                phone=phone,
+                **where,
+            )
+
+    # --- trap: business customers giving their company's office phone
+    office = {"street": "500 COMMERCE DR", "city": "HARTFORD", "state": "CT", "zip": "06103"}
+    office_phone = "+18605550140"
+    for first, last in (("Alan", "Brooks"), ("Priya", "Shah"), ("Diego", "Ramos"), ("Grace", "Kim")):
+        who, mail = f"office-{first}", f"{first.lower()}.{last.lower()}@acmecorp.com"
+        name = {"first_name": first, "last_name": last}
+        p.add(who, "office", email=mail, phone=office_phone, phone_type="office", **name, **office)
+        p.add(who, "office", "leads.csv", phone=office_phone, zip=office["zip"], **name)
+
+    # --- duplicates: typo
+    kw = {"email": "kwilson.designs@gmail.com", "phone": "+15035550150", "street": "77 ROSE LN"}
+    kw |= {"city": "PORTLAND", "state": "OR", "zip": "97201"}
+    p.add("wilson", "typo", first_name="Katherine", last_name="Wilson", **kw)
+    p.add("wilson", "typo", "legacy_customers.csv", first_name="Katherine", last_name="Wislon", **kw)
+    p.add("wilson", "typo", "sm_jobs.csv", first_name="Kathreine", last_name="Wilson", **kw)
+
+    # --- duplicates: nickname
+    tw = {"last_name": "Turner", "phone": "+14155550160", "zip": "94607"}
+    at = {"street": "8 BAY ST", "city": "OAKLAND", "state": "CA"}
+    p.add("turner", "nickname", first_name="William", email="wturner.sf@gmail.com", **tw, **at)
+    p.add("turner", "nickname", "leads.csv", first_name="Bill", **tw)
+    p.add("turner", "nickname", "legacy_jobs.csv", first_name="Billy", **tw, **at)
+
+    # --- duplicates: moved house; the later record has no email or phone, only name and history
+    new_home = {"street": "99 PINE RD", "city": "SAINT PAUL", "state": "MN", "zip": "55101"}
+    moved_to = {f"dest_{k}": v for k, v in new_home.items()}
+    old_home = {"street": "5 ELM ST", "city": "MINNEAPOLIS", "state": "MN", "zip": "55401"}
+    contact = {"email": "susan.m.writes@gmail.com", "phone": "+16125550170"}
+    p.add(
+        "miller",
+        "moved",
+        "sm_jobs.csv",
+        first_name="Susan",
+        last_name="Miller",
+        **contact,
+        **old_home,
+        **moved_to,
+    )
+    p.add("miller", "moved", "legacy_customers.csv", first_name="Sue", last_name="Miller", **new_home)
+
+    # --- duplicates: changed email (same phone and address)
+    dg = {"first_name": "Daniel", "last_name": "Garcia", "phone": "+13055550180", "street": "31 CORAL WAY"}
+    dg |= {"city": "MIAMI", "state": "FL", "zip": "33131"}
+    p.add("garcia", "changed_email", email="dgarcia.old@hotmail.com", **dg)
+    p.add("garcia", "changed_email", "sm_jobs.csv", email="daniel.g.miami@gmail.com", **dg)
+
+    # --- duplicates: first and last name swapped
+    tn = {"email": "tnguyen.art@gmail.com", "phone": "+12065550190", "street": "3 PIKE ST"}
+    tn |= {"city": "SEATTLE", "state": "WA", "zip": "98101"}
+    p.add("nguyen", "swapped", first_name="Thomas", last_name="Nguyen", **tn)
+    p.add("nguyen", "swapped", "legacy_customers.csv", first_name="Nguyen", last_name="Thomas", **tn)
+
+    # --- background: unrelated people (realistic term frequencies)
+    firsts = "Olivia Liam Ava Noah Sophia Lucas Mia Ethan Zoe Owen Chloe Caleb".split()
+    lasts = "Baker Reed Hayes Price Ward Foster Gray Hughes Myers Long Ross Perry".split()
+    for i, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+        where = {"street": f"{100 + i} CEDAR ST", "city": "DENVER", "state": "CO", "zip": "80202"}
+        mail, phone = f"{first.lower()}{i}x@mail.com", f"+1720555{i:04d}"
+        p.add(f"bg-{i}", "background", first_name=first, last_name=last, email=mail, phone=phone, **where)
+    return p
+
+
+def settings_for(home: Path) -> Settings:
+    return Settings(home=home, database_url=None)
