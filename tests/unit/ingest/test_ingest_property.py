@@ -54,7 +54,7 @@ _values = st.one_of(
     ),
     st.text(max_size=30),
 )
-_settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_settings = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check(path: Path) -> None:
@@ -104,7 +104,7 @@ def test_csv_garbage_under_a_real_header_never_crashes(profile: str, body: str, 
 def test_messy_rows_are_all_accounted_for(profile: str, rows: list[list[str]]) -> None:
     header = HEADERS[profile]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # quotes fields holding \r or \n
     writer.writerow(header)
     writer.writerows(rows)
     with tempfile.TemporaryDirectory() as tmp:
