@@ -55,9 +55,9 @@ PAIR_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
 }
 
+# Columns compared per pair (with the parsed street parts ``o_*`` / ``d_*``).
 _COMPARED = [
     "uid",
-    "customer_id",
     "source_system",
     "job_number",
     "service_date",
@@ -104,7 +104,7 @@ def _with_attributes(candidates: pl.DataFrame, jobs: pl.DataFrame) -> pl.DataFra
     involved = pl.concat([candidates["uid_l"], candidates["uid_r"]]).unique()
     rows = jobs.filter(pl.col("uid").is_in(involved.implode()))
     parsed = add_street_parts(add_street_parts(rows, "origin_street", "o"), "dest_street", "d")
-    base = parsed.select(c for c in _COMPARED if c != "customer_id")
+    base = parsed.select(_COMPARED)
     return candidates.join(base.rename(lambda c: f"{c}_l"), on="uid_l").join(
         base.rename(lambda c: f"{c}_r"), on="uid_r"
     )
@@ -139,7 +139,6 @@ def _same_number_other_customer(jobs: pl.DataFrame) -> pl.DataFrame:
 
 def _same_customer_pairs(pairs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
     """Score the candidate pairs of one customer (``_l`` / ``_r`` columns) by the rules above."""
-
     pairs = pairs.with_columns(
         street_similarity(pairs["o_street_key_l"], pairs["o_street_key_r"]).alias("o_sim"),
         street_similarity(pairs["d_street_key_l"], pairs["d_street_key_r"]).alias("d_sim"),
