@@ -2,8 +2,8 @@
 
 Generates into a temporary folder (deleted afterwards) and prints wall and CPU seconds, rows per file,
 rows per second, and the ratio to a 5,000-people run measured in the same process (10.0 = linear).
-Wall time depends on what else the machine runs (the 1-minute load average is printed); CPU time
-counts this process and its forked workers (from 20,000 people on, two of them do the rendering).
+Wall time depends on what else the machine runs (the 1-minute load average is printed); CPU time is
+the steadier number.
 
 Run: .venv/bin/python bench/generate.py [PEOPLE] [SEED]
 """
@@ -17,14 +17,11 @@ import time
 from pathlib import Path
 
 from crm_pipeline.generate import GenerateResult, generate
-from crm_pipeline.generate.main import default_workers
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (the forked workers)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime
 
 
 def timed(people: int, seed: int, out: Path) -> tuple[GenerateResult, float, float]:
@@ -48,8 +45,7 @@ def main() -> None:
         result, wall, cpu = timed(people, seed, Path(tmp) / "full")
         truth_mb = sum(p.stat().st_size for p in result.truth_dir.iterdir()) / 1e6
     raw_mb = sum(f.bytes for f in result.files) / 1e6
-    workers = default_workers(people)
-    print(f"generate --people {people:,} --seed {seed}  ({workers} worker(s), load average {_load()})")
+    print(f"generate --people {people:,} --seed {seed}  (1-minute load average before: {_load()})")
     print(f"  {'file':<22}{'rows':>10}{'MB':>8}")
     for f in result.files:
         print(f"  {f.name:<22}{f.rows:>10,}{f.bytes / 1e6:>8.1f}")

@@ -48,13 +48,6 @@ class Truth:
             self._listed[key] = seen + 1
         self.phenomena.append((file, "" if line is None else str(line), record_id, column, name, value))
 
-    def extend(self, other: Truth) -> None:
-        """Append the truth of another file (files are independent, so caps stay per file)."""
-        self.customers += other.customers
-        self.jobs += other.jobs
-        self.phenomena += other.phenomena
-        self.quarantine += other.quarantine
-
     def write(self, truth_dir: Path) -> None:
         truth_dir.mkdir(parents=True, exist_ok=True)
         for name, header, rows in (
