@@ -55,7 +55,7 @@ _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 _tld = st.from_regex(r"[a-z]{2,8}", fullmatch=True)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(local=_local, labels=st.lists(_label, min_size=1, max_size=3), tld=_tld)
 def test_fast_email_shape_is_accepted_by_email_validator(local: str, labels: list[str], tld: str) -> None:
     """What the vectorized regex accepts without asking email-validator, email-validator accepts."""
@@ -114,7 +114,7 @@ def test_phone(raw: str, expected: tuple[str | None, str | None, str | None]) ->
 _digit = st.sampled_from("0123456789")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     digits=st.tuples(st.sampled_from("23456789"), st.lists(_digit, min_size=9, max_size=9)).map(
         lambda t: t[0] + "".join(t[1])
