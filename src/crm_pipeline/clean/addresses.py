@@ -98,8 +98,10 @@ _STATE_SPELLINGS: frozenset[str] = frozenset(state_spellings())
 
 
 def _address_key(expr: pl.Expr) -> pl.Expr:
-    """Upper case; periods and apostrophes dropped (Pub 28); commas as ", "; whitespace collapsed."""
-    text = expr.str.to_uppercase().str.replace_all(r"[.'’]", "").str.replace_all(r"\s*,[\s,]*", ", ")
+    """Upper case; periods and apostrophes dropped (Pub 28); a line break is a comma (street line /
+    last line); commas as ", "; whitespace collapsed."""
+    text = expr.str.to_uppercase().str.replace_all(r"[.'’]", "").str.replace_all(r"\s*[\r\n]+\s*", ", ")
+    text = text.str.replace_all(r"\s*,[\s,]*", ", ")
     return blank_tokens_to_null(squish(text.str.replace(r"^, ", "").str.replace(r",$", "")))
 
 

@@ -46,6 +46,8 @@ def address(raw: str | None) -> Address:
         ),
         ("1 Avenue of the Americas, New York, NY 10020", "1 AVE OF THE AMERICAS||NEW YORK|NY|10020||"),
         ("PO Box 12, Boston MA 02139", "PO BOX 12||BOSTON|MA|02139||"),
+        # a line break between the street line and the last line (a quoted multi-line CSV field)
+        ("123 Main St\r\nSpringfield, IL 62704", "123 MAIN ST||SPRINGFIELD|IL|62704||"),
         # any case, extra spaces
         ("  123   MAIN st ,  apt 4 , springfield ,  il  62704 ", "123 MAIN ST|APT 4|SPRINGFIELD|IL|62704||"),
         # state names and damaged ZIPs go through the state and ZIP normalizers
