@@ -8,9 +8,13 @@ punctuation ("St. Louis", "O'Hare Blvd."), "#4" units, PO boxes, state names and
 How: usaddress tags the parts, usaddress-scourgify's Pub 28 tables and component normalizers
 abbreviate directionals, street types and unit designators. usaddress is slow (~0.4 ms an
 address), so the common shape — number, optional direction, 1-4 name words, a street type,
-optional direction, optional unit, then ", CITY, ST 12345" — is parsed by one vectorized regex
-with the same scourgify tables (a property test checks it agrees with the usaddress path); the
-rest goes through usaddress once per distinct value.
+optional direction, optional unit, then ", CITY[,] STATE ZIP" where STATE is any spelling the state
+table knows ("IL", "Ill.", "Illinois") — and a last line alone ("Boston, MA 02139") are parsed by
+vectorized expressions with the same scourgify tables (a property test checks they agree with the
+usaddress path; on ~0.2 % of random common shapes usaddress itself errs and the vectorized answer
+is pinned by exact tests). The rest (no comma between street and city, PO boxes, rural routes,
+garbage) goes through usaddress once per distinct value: about 2 % of the distinct addresses of
+the generated data.
 
 Never raises on garbage: what parses is kept, ``address_flag`` says what went wrong
 (``unparsed``: nothing recognisable; ``ambiguous``: usaddress saw repeated parts and the first
