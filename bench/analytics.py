@@ -13,8 +13,9 @@ pass does all the work, and measures:
    plain (blocking) REFRESH instead of CONCURRENTLY;
 4. job pairwise precision / recall / F1 against truth/jobs.csv.
 
-Each step prints its wall time and, with the embedded server, its CPU time (this process plus every
-server process): on a shared machine the wall time grows with the load, the CPU time much less.
+Each step prints its wall time; each pass also its CPU time with the embedded server (this process
+plus every server process, autovacuum included — per step it would land on the wrong step): on a
+shared machine the wall time grows with the load, the CPU time much less.
 
 Run: .venv/bin/python bench/analytics.py [PEOPLE]
 """
@@ -146,24 +147,25 @@ def reset_outputs(url: str) -> None:
 
 
 def timed_passes(settings: Settings) -> tuple[float, float | None]:
-    """Run the three steps; print each; return total wall and CPU seconds."""
-    jobs, jobs_wall, jobs_cpu = measure(lambda: run_job_duplicates(settings))
-    rolling, rolling_wall, rolling_cpu = measure(lambda: run_rolling(settings))
-    gender, gender_wall, gender_cpu = measure(lambda: run_gender(settings))
+    """Run the three steps; print each step's wall time and the pass's CPU time; return both."""
+    cpu0 = cpu_seconds()
+    jobs, jobs_wall, _ = measure(lambda: run_job_duplicates(settings))
+    rolling, rolling_wall, _ = measure(lambda: run_rolling(settings))
+    gender, gender_wall, _ = measure(lambda: run_gender(settings))
+    cpu1 = cpu_seconds()
     print(
-        f"    job-duplicates {fmt(jobs_wall, jobs_cpu)}  {jobs.source_rows:,} rows → {jobs.jobs:,} jobs "
-        f"({jobs.duplicate_groups:,} groups; wall: read {jobs.seconds_read:.2f} / detect "
+        f"    job-duplicates {jobs_wall:6.2f} s  {jobs.source_rows:,} rows → {jobs.jobs:,} jobs "
+        f"({jobs.duplicate_groups:,} groups; read {jobs.seconds_read:.2f} / detect "
         f"{jobs.seconds_detect:.2f} / write {jobs.seconds_write:.2f}; {jobs.jobs_inserted:,} inserted, "
         f"{jobs.jobs_updated:,} updated, {jobs.jobs_deleted:,} deleted)"
     )
-    print(f"    rolling        {fmt(rolling_wall, rolling_cpu)}  {rolling.rows}")
+    print(f"    rolling        {rolling_wall:6.2f} s  {rolling.rows}")
     print(
-        f"    gender         {fmt(gender_wall, gender_cpu)}  {gender.candidates:,} candidates, "
+        f"    gender         {gender_wall:6.2f} s  {gender.candidates:,} candidates, "
         f"{gender.distinct_names:,} distinct names, {gender.changed:,} filled in {gender.batches} batches"
     )
     wall = jobs_wall + rolling_wall + gender_wall
-    cpus = (jobs_cpu, rolling_cpu, gender_cpu)
-    cpu = sum(c for c in cpus if c is not None) if all(c is not None for c in cpus) else None
+    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
     print(f"    total          {fmt(wall, cpu)}")
     return wall, cpu
 
