@@ -101,7 +101,19 @@ def ledger_counts_json(
 
 def summary_tables(result: LoadResult) -> tuple[Table, Table]:
     """Two Rich tables for the CLI: rows per table, and seconds per step."""
-    rows = Table(title=f"load {result.run_id}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    caption = f"{result.audited_changes:,} audited customer change(s)"
+    if result.orphan_customers:
+        caption += f"; {result.orphan_customers:,} customer(s) no source row maps to any more (kept)"
+    if result.attempts > 1:
+        caption += f"; committed on attempt {result.attempts}"
+    rows = Table(
+        title=f"load {result.run_id}",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     rows.add_column("table", no_wrap=True)
     # staged rows = inserted + updated + unchanged (left out: the table must fit 80 columns)
     for col in ("inserted", "updated", "unchanged", "deleted", "seconds"):
