@@ -5,12 +5,18 @@ placeholders ("none", "n/a", "noemail@noemail.com", "test@test.com"), invalid sy
 "john@@x.com", "a..b@x.com"). Both problems are soft: the email becomes null, the row is kept and
 ``email_flag`` says ``placeholder`` or ``invalid_syntax``.
 
+Internationalized domains are stored in their ASCII (IDNA) form ("bücher.de" → "xn--bcher-kva.de"),
+so every stored email has an ASCII hostname and an alphabetic top-level domain of 2-24 letters
+(the shape the validation stage checks; an internationalized TLD such as ".рф" is not accepted).
+
 Speed: a strict regex accepts the common shape vectorized (it only accepts what email-validator
 accepts too — a property test checks that); every other distinct value goes through
 ``email_validator.validate_email(check_deliverability=False)`` once (no DNS).
 """
 
 from __future__ import annotations
+
+import re
 
 import polars as pl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -90,7 +96,10 @@ def _validate_email_value(value: str) -> tuple[str | None, str | None]:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         return None, "invalid_syntax"
-    return checked.normalized.lower(), None
+    domain = checked.ascii_domain.lower()  # IDNA: "bücher.de" → "xn--bcher-kva.de", as SMTP sends it
+    if not re.fullmatch(r"[a-z]{2,24}", domain.rsplit(".", 1)[-1]):
+        return None, "invalid_syntax"  # no one-letter TLD exists; IDNA TLDs ("xn--p1ai") are not taken
+    return f"{checked.local_part.lower()}@{domain}", None
 
 
 def _compute(keys: pl.Series) -> pl.DataFrame:

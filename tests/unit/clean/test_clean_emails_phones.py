@@ -25,7 +25,9 @@ def email(raw: str | None) -> tuple[str | None, str | None]:
         ("John.Smith@Gmail.COM", ("john.smith@gmail.com", None)),  # any case
         ("  john.smith@gmail.com  ", ("john.smith@gmail.com", None)),  # stray spaces
         ("john smith@ gmail.com", ("johnsmith@gmail.com", None)),  # inner spaces
-        ("mary+moving@bücher.de", ("mary+moving@bücher.de", None)),  # non-ASCII domain (slow path)
+        ("mary+moving@Bücher.de", ("mary+moving@xn--bcher-kva.de", None)),  # IDNA domain (slow path)
+        ("josé@gmail.com", ("josé@gmail.com", None)),  # non-ASCII mailbox name (SMTPUTF8)
+        ("john@x.c", (None, "invalid_syntax")),  # no one-letter top-level domain exists
         ("none", (None, "placeholder")),
         ("NONE", (None, "placeholder")),
         ("n/a", (None, "placeholder")),
