@@ -69,8 +69,9 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "error": pl.String(),
 }
-MODEL_SAMPLE_ROWS = 10_000
-"""Rows per output checked against the Pydantic models (see crm_pipeline.models for why)."""
+MODEL_SAMPLE_ROWS = 5_000
+"""Rows per output checked against the Pydantic models (20-40 ms per 1,000 rows measured, with
+``to_dicts``), so the check is a sample; see crm_pipeline.models for why."""
 
 
 class CleanInvariantError(RuntimeError):
