@@ -34,6 +34,7 @@ from crm_pipeline.match.cluster import cluster_with_conflicts
 from crm_pipeline.match.features import MATCH_INPUT_TABLE
 from crm_pipeline.match.model import PersonModel
 from crm_pipeline.match.scoring import chunk_count, score_with_checkpoints
+from crm_pipeline.match.term_frequencies import register_shrunk_tf_tables
 from crm_pipeline.match.train import train
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,11 @@ class MatchEngine:
                 outcome = score_on_spark(self.con, store, key, model, self.min_probability)
             else:
                 sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_predict")
-                linker = Linker(sdf, model.settings_dict("duckdb"))
+                settings = model.settings_dict("duckdb")
+                linker = Linker(sdf, settings)
+                register_shrunk_tf_tables(
+                    linker, self.db_api, self.con, settings, MATCH_INPUT_TABLE, "predict"
+                )
                 outcome = score_with_checkpoints(
                     linker, self.db_api, store, key, n_chunks, self.min_probability
                 )

@@ -23,6 +23,7 @@ from crm_pipeline.errors import InputError
 from crm_pipeline.match.features import MATCH_INPUT_TABLE, build_match_input
 from crm_pipeline.match.model import PersonModel
 from crm_pipeline.match.stage import MAP_FILE, PAIRS_FILE, PERSONS_FILE, RUN_FILE
+from crm_pipeline.match.term_frequencies import register_shrunk_tf_tables
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +85,11 @@ def explain_customer(processed_dir: Path, customer_id: str, out: Path | None = N
             [uids],
         )
         db_api = DuckDBAPI(connection=con)
-        linker = Linker(
-            db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_explain"),
-            model.settings_dict(
-                "duckdb", retain_matching_columns=True, retain_intermediate_calculation_columns=True
-            ),
+        settings = model.settings_dict(
+            "duckdb", retain_matching_columns=True, retain_intermediate_calculation_columns=True
         )
+        linker = Linker(db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_explain"), settings)
+        register_shrunk_tf_tables(linker, db_api, con, settings, MATCH_INPUT_TABLE, "explain")
         records = db_api.register("customer_records", table_name="customer_records_sdf")
         scored = linker.inference.score_pairs(records, records)
         con.execute(

@@ -148,30 +148,60 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
     con.register("first_name_lookup", lookup)
     try:
         con.execute(
-            f"""
-            CREATE OR REPLACE TABLE {MATCH_INPUT_TABLE} AS
-            SELECT
-                m.*,
-                f.variants AS first_variants,
-                f.gender AS first_gender,
-                f.gender_strict AS first_gender_strict,
-                lv.variants AS last_variants,
-                {_email_user_sql()} AS email_user,
-                nullif(regexp_replace({_email_user_sql()}, '[^0-9]', '', 'g'), '') AS email_user_digits,
-                {_capped("email")} AS email_blk,
-                {_capped("phone_last7")} AS phone_blk,
-                {_capped("addr_key")} AS addr_blk,
-                {_capped("dest_key")} AS dest_blk
+            """
+            CREATE OR REPLACE TEMP TABLE match_names AS
+            SELECT m.*, f.variants AS first_variants, f.gender AS first_gender,
+                   f.gender_strict AS first_gender_strict, lv.variants AS last_variants
             FROM match_norm m
             LEFT JOIN first_name_lookup f ON m.first_name = f.key
             LEFT JOIN first_name_lookup lv ON m.last_name = lv.key
-            ORDER BY m.unique_id
             """
         )
     finally:
         con.unregister("first_name_lookup")
-        con.execute("DROP TABLE IF EXISTS match_src")
-        con.execute("DROP TABLE IF EXISTS match_norm")
+    # the mailbox test runs once per distinct (mailbox, name), not once per row
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE match_mailboxes AS
+        SELECT email_local, first_name, last_name, user AS email_user,
+               nullif(regexp_replace(user, '[^0-9]', '', 'g'), '') AS email_user_digits
+        FROM (
+            SELECT email_local, first_name, last_name, {_email_user_sql()} AS user
+            FROM (SELECT DISTINCT email_local, first_name, last_name, first_variants
+                  FROM match_names WHERE email_local IS NOT NULL) m
+        )
+        """
+    )
+    # block keys: the value, unless more than MAX_BLOCK_SIZE rows share it (one GROUP BY per key)
+    capped = {
+        "email": "email_blk",
+        "phone_last7": "phone_blk",
+        "addr_key": "addr_blk",
+        "dest_key": "dest_blk",
+    }
+    joins = "\n".join(
+        f"LEFT JOIN (SELECT {col} AS v FROM match_names GROUP BY 1 HAVING count(*) <= {MAX_BLOCK_SIZE}) "
+        f"{blk} ON {blk}.v = m.{col}"
+        for col, blk in capped.items()
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {MATCH_INPUT_TABLE} AS
+        SELECT
+            m.*,
+            b.email_user,
+            b.email_user_digits,
+            {", ".join(f"{blk}.v AS {blk}" for blk in capped.values())}
+        FROM match_names m
+        LEFT JOIN match_mailboxes b ON b.email_local = m.email_local
+            AND b.first_name IS NOT DISTINCT FROM m.first_name
+            AND b.last_name IS NOT DISTINCT FROM m.last_name
+        {joins}
+        ORDER BY m.unique_id
+        """
+    )
+    for temp in ("match_src", "match_norm", "match_names", "match_mailboxes"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
     n = con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0]
     log.info("match input: %d person records, %d distinct names", n, len(table.keys))
     return int(n)
@@ -192,11 +222,6 @@ def _email_user_sql() -> str:
     digits = f"length(regexp_replace({user}, '[^0-9]', '', 'g'))"
     last = "coalesce(m.last_name, '')"
     forms = f"v || {last}, {last} || v, left(v, 1) || {last}, v || left({last}, 1), {last} || left(v, 1), v"
-    names = "coalesce(f.variants, [coalesce(m.first_name, '')])"
+    names = "coalesce(m.first_variants, [coalesce(m.first_name, '')])"
     name_like = f"({letters} = {last} OR len(list_filter({names}, lambda v: {letters} IN ({forms}))) > 0)"
     return f"CASE WHEN {user} = '' OR ({digits} <= 2 AND {name_like}) THEN NULL ELSE {user} END"
-
-
-def _capped(col: str) -> str:
-    """The column's value when at most MAX_BLOCK_SIZE rows share it, else NULL (see module doc)."""
-    return f"CASE WHEN count(*) OVER (PARTITION BY {col}) <= {MAX_BLOCK_SIZE} THEN {col} END"
