@@ -42,7 +42,7 @@ from crm_pipeline.models import (
     empty_frame,
     validate_frame,
 )
-from crm_pipeline.validate import ValidationWorker
+from crm_pipeline.validate import ValidationReport, ValidationWorker
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class CleanResult:
     quarantine_by_rule: dict[str, int]  # quarantine entries per rule
     timings: dict[str, float]
     paths: dict[str, Path]
-    validation: Any = None  # crm_pipeline.validate.ValidationReport
+    validation: ValidationReport | None = None
 
     @property
     def rows_in(self) -> int:
