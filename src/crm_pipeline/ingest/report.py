@@ -1,26 +1,25 @@
-"""Rich tables that summarise a clean run for the console (the CLI prints them)."""
+"""Rich renderables that summarise a clean run for the console (the CLI prints them)."""
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from crm_pipeline.ingest.stage import CleanResult
 
 
-def summary_tables(result: CleanResult) -> list[Table]:
-    """Per file rows in / clean / quarantined, then quarantine entries by rule."""
+def summary_tables(result: CleanResult) -> list[RenderableType]:
+    """Per file rows in / clean / quarantined, notes on skipped lines and rejects, entries by rule."""
     files = Table(title="clean: rows per file", title_justify="left")
-    for name in ("file", "profile", "encoding", "rows in", "clean", "quarantined", "status"):
-        files.add_column(name, justify="right" if name in ("rows in", "clean", "quarantined") else "left")
+    files.add_column("file", no_wrap=True)
+    files.add_column("profile")
+    files.add_column("encoding")
+    for name in ("rows in", "clean", "quarantined"):
+        files.add_column(name, justify="right", min_width=len(name))
+    files.add_column("status")
+    notes: list[str] = []
     for f in result.files:
-        status = "[green]ok[/]" if f.status == "ok" else f"[red]{f.status}[/]"
-        extras = []
-        if f.repeated_headers:
-            extras.append(f"{f.repeated_headers} repeated header(s) skipped")
-        if f.nul_bytes:
-            extras.append(f"{f.nul_bytes} NUL byte(s) stripped")
-        if extras:
-            status += f" ({'; '.join(extras)})"
         files.add_row(
             f.file,
             f.profile or "-",
@@ -28,8 +27,21 @@ def summary_tables(result: CleanResult) -> list[Table]:
             f"{f.rows_in:,}",
             f"{f.rows_clean:,}",
             f"{f.rows_quarantined:,}",
-            status,
+            "[green]ok[/]" if f.status == "ok" else f"[red]{f.status}[/]",
         )
+        skipped = [
+            f"{n:,} {what}"
+            for n, what in (
+                (f.repeated_headers, "repeated header row(s) skipped"),
+                (f.blank_lines, "blank line(s) skipped"),
+                (f.nul_bytes, "NUL byte(s) stripped"),
+            )
+            if n
+        ]
+        if skipped:
+            notes.append(f"{f.file}: {', '.join(skipped)}")
+        if f.error:
+            notes.append(f"[red]{f.error}[/]")
     files.add_row(
         "[bold]total[/]",
         "",
@@ -39,12 +51,16 @@ def summary_tables(result: CleanResult) -> list[Table]:
         f"[bold]{result.rows_quarantined:,}[/]",
         "",
     )
-    tables = [files]
+    out: list[RenderableType] = [files]
+    if notes:
+        out.append(Group(*(Text.from_markup(f"  {n}") for n in notes)))
     if result.quarantine_by_rule:
-        rules = Table(title="quarantine entries by rule", title_justify="left")
-        rules.add_column("rule")
+        rules = Table(
+            title="quarantine by rule", caption="a row may fail several rules", title_justify="left"
+        )
+        rules.add_column("rule", no_wrap=True)
         rules.add_column("entries", justify="right")
         for rule, count in result.quarantine_by_rule.items():
             rules.add_row(rule, f"{count:,}")
-        tables.append(rules)
-    return tables
+        out.append(rules)
+    return out
