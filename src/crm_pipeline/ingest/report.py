@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -39,9 +40,9 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             if n
         ]
         if skipped:
-            notes.append(f"{f.file}: {', '.join(skipped)}")
+            notes.append(f"{escape(f.file)}: {', '.join(skipped)}")
         if f.error:
-            notes.append(f"[red]{f.error}[/]")
+            notes.append(f"[red]{escape(f.error)}[/]")
     files.add_row(
         "[bold]total[/]",
         "",
