@@ -118,7 +118,7 @@ class MatchEngine:
             raise ConfigError(f"model file not found: {model_path} (add --retrain to train one there)")
         log.info("training a new model on %d records", n_records)
         sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_training")
-        linker = Linker(sdf, spec.settings_creator())
+        linker = Linker(sdf, spec.settings_creator(), log_level=None)
         model, timings = train(linker, n_records)
         digest = model.save(model_path)
         return model, digest, True, timings
@@ -150,7 +150,7 @@ class MatchEngine:
             else:
                 sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_predict")
                 settings = model.settings_dict("duckdb")
-                linker = Linker(sdf, settings)
+                linker = Linker(sdf, settings, log_level=None)
                 register_shrunk_tf_tables(
                     linker, self.db_api, self.con, settings, MATCH_INPUT_TABLE, "predict"
                 )

@@ -88,7 +88,8 @@ def explain_customer(processed_dir: Path, customer_id: str, out: Path | None = N
         settings = model.settings_dict(
             "duckdb", retain_matching_columns=True, retain_intermediate_calculation_columns=True
         )
-        linker = Linker(db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_explain"), settings)
+        sdf = db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_explain")
+        linker = Linker(sdf, settings, log_level=None)  # the CLI configures logging
         register_shrunk_tf_tables(linker, db_api, con, settings, MATCH_INPUT_TABLE, "explain")
         records = db_api.register("customer_records", table_name="customer_records_sdf")
         scored = linker.inference.score_pairs(records, records)
