@@ -33,7 +33,7 @@ from crm_pipeline.match.checkpoint import CheckpointStore, run_key, table_finger
 from crm_pipeline.match.cluster import cluster_with_conflicts
 from crm_pipeline.match.features import MATCH_INPUT_TABLE
 from crm_pipeline.match.model import PersonModel
-from crm_pipeline.match.scoring import chunk_count, score_with_checkpoints
+from crm_pipeline.match.scoring import CHUNK_RECORDS, chunk_count, score_with_checkpoints
 from crm_pipeline.match.term_frequencies import register_shrunk_tf_tables
 from crm_pipeline.match.train import train
 
@@ -92,6 +92,7 @@ class MatchEngine:
         threshold: float,
         min_probability: float,
         backend: Backend = "duckdb",
+        chunk_records: int = CHUNK_RECORDS,
     ) -> None:
         if backend not in ("duckdb", "spark"):
             raise ConfigError(f"unknown backend {backend!r}: use duckdb or spark")
@@ -102,6 +103,7 @@ class MatchEngine:
         self.threshold = threshold
         self.min_probability = min(min_probability, threshold)
         self.backend = backend
+        self.chunk_records = chunk_records
         self.db_api = DuckDBAPI(connection=con)
 
     # ------------------------------------------------------------------ model
@@ -142,7 +144,7 @@ class MatchEngine:
         key = run_key(fingerprint, digest, spec.SPEC_VERSION, round(self.min_probability, 6), self.backend)
         store = CheckpointStore(self.con, self.checkpoint_path)
         try:
-            n_chunks = store.start(key, fingerprint, digest, chunk_count(n_records))
+            n_chunks = store.start(key, fingerprint, digest, chunk_count(n_records, self.chunk_records))
             if self.backend == "spark":
                 from crm_pipeline.match.spark_backend import score_on_spark
 

@@ -23,6 +23,7 @@ from crm_pipeline.match.checkpoint import run_key
 from crm_pipeline.match.engine import Backend, MatchEngine, review_band
 from crm_pipeline.match.features import MATCH_INPUT_TABLE, build_match_input
 from crm_pipeline.match.model import MODEL_FILE_NAME
+from crm_pipeline.match.scoring import CHUNK_RECORDS
 from crm_pipeline.unify import CUSTOMER_COLUMNS, MAP_COLUMNS, build_golden_records, build_lineage
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,15 @@ def run_match(
     model_path: Path | None = None,
     backend: Backend = "duckdb",
     retrain: bool = False,
+    *,
+    chunk_records: int = CHUNK_RECORDS,
 ) -> MatchResult:
     """Match ``PROCESSED_DIR/persons.parquet`` and write the Phase 2B outputs next to it.
 
     The model is ``model_path`` when given (it must exist unless ``retrain``), else
     ``CRM_HOME/models/person_model.json``, trained on this input the first time and reused after.
+    Scoring runs in chunks of ``chunk_records`` left-hand records, each checkpointed, so an
+    interrupted run resumes at the first unfinished chunk.
     """
     settings = settings or get_settings()
     persons = processed_dir / PERSONS_FILE
@@ -135,6 +140,7 @@ def run_match(
             threshold=settings.match_threshold,
             min_probability=lower,
             backend=backend,
+            chunk_records=chunk_records,
         )
         outcome = engine.run(
             model_path or default_model_path(settings),
