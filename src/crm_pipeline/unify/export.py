@@ -21,7 +21,8 @@ def export_unification_map(processed_dir: Path, out: Path) -> int:
     con = duckdb.connect()
     try:
         con.execute(
-            "CREATE TEMP TABLE m AS SELECT file, record_id, customer_id FROM read_parquet(?) ORDER BY file, line",
+            "CREATE TEMP TABLE m AS SELECT file, record_id, customer_id FROM read_parquet(?) "
+            "ORDER BY file, line",
             [str(source)],
         )
         con.execute(f"COPY m TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER true)")
