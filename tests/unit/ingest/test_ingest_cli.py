@@ -53,6 +53,7 @@ def test_prints_the_summary_table_and_fails_on_the_critical_check(
     assert "jobs.service_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in proc.stderr
     assert "persons.event_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert "Calculating Metrics" not in proc.stderr + proc.stdout  # GX progress bars are silenced
 
 
 def test_outputs_and_validation_results_are_written_before_failing(
