@@ -32,7 +32,8 @@ Upper = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^a-z]+$")]
 """USPS style text: street, unit and city are upper case."""
 
 EMAIL_PATTERN = r"^[\w.!#$%&'*+/=?^`{|}~-]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$"
-PHONE_PATTERN = r"^\+1\d{10}$"
+# E.164: the phone normalizer keeps valid foreign numbers (+44…) as well as NANP ones (+1 + 10 digits)
+PHONE_PATTERN = r"^(?:\+1[2-9]\d{9}|\+(?:[2-9]\d{6,14}))$"
 STATE_PATTERN = r"^[A-Z]{2}$"
 ZIP_PATTERN = r"^\d{5}$"
 ZIP4_PATTERN = r"^\d{4}$"
