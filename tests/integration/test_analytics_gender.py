@@ -122,3 +122,18 @@ def test_changes_are_audited_with_the_step_name(settings: Settings, url: str) ->
     assert audit_count(url, "customers") == before + 5
     assert all(sorted(r[0]) == ["gender", "gender_method", "gender_source", "gender_version"] for r in rows)
     assert {(r[1], r[2]) for r in rows} == {("crm_loader", "crm-pipeline analytics gender")}
+
+
+def test_an_inferred_gender_follows_its_first_name(settings: Settings, url: str) -> None:
+    run_gender(settings)
+    fetch(url, "UPDATE customers SET first_name = 'Mary' WHERE customer_id = 'cus_02' RETURNING 1")
+    fetch(url, "UPDATE customers SET first_name = 'Zyxwv' WHERE customer_id = 'cus_01' RETURNING 1")
+    fetch(url, "UPDATE customers SET first_name = 'Zyxwv' WHERE customer_id = 'cus_08' RETURNING 1")
+
+    result = run_gender(settings)
+
+    after = genders(url)
+    assert after["cus_02"] == inferred("mostly_female")  # John → Mary: labelled again
+    assert after["cus_01"] == EMPTY  # the name no longer tells: the inference is withdrawn
+    assert after["cus_08"] == ("female", "smartmoving", None, None)  # a source value stays
+    assert result.changed_by_label == {"cleared": 1, "mostly_female": 1}

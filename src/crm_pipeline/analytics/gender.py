@@ -12,10 +12,12 @@ guesser runs once per *distinct* first name over the whole run (a cache), never 
 A compound first name the guesser does not know (``Mary-Jane``, ``Mary Ann``) is looked up by its
 first part.
 
-Rules: only customers whose gender is empty are touched — a value from a source system is never
-overwritten — unless ``force`` (then every customer with a first name is re-inferred; a name the
-guesser cannot tell leaves the existing value in place). A rerun changes nothing and writes no audit
-row. ``Settings.gender_enabled = False`` switches the step off.
+Rules: only customers whose gender is empty, or was inferred by this step before, are touched — a
+value from a source system is never overwritten — unless ``force`` (then every customer with a first
+name is re-inferred; a name the guesser cannot tell leaves the existing value in place). An earlier
+inference follows its first name: a changed name is labelled again, and a name that no longer gives
+a label clears it. A rerun changes nothing and writes no audit row. ``Settings.gender_enabled =
+False`` switches the step off.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class GenderGuesser:
 class GenderResult:
     enabled: bool
     force: bool = False
-    candidates: int = 0  # customers read (empty gender, or all with --force)
+    candidates: int = 0  # customers read (empty or inferred gender; all with --force)
     distinct_names: int = 0  # guesser lookups
     changed: int = 0  # rows written
     changed_by_label: dict[str, int] = field(default_factory=dict)
@@ -109,15 +111,22 @@ def run_gender(settings: Settings, *, force: bool = False) -> GenderResult:
     with connect(settings, autocommit=True, application_name="crm-pipeline analytics gender") as conn:
         while True:
             with transaction(conn):
-                batch = analytics_sql.read_gender_batch(conn, after, batch_size, force=force)
+                batch = analytics_sql.read_gender_batch(
+                    conn, after, batch_size, source=GENDER_SOURCE, force=force
+                )
                 if not batch:
                     break
-                labels = guesser.labels(name for _, name in batch)
-                labelled = [(cid, labels[name]) for cid, name in batch if labels[name] is not None]
+                labels = guesser.labels(name for _, name, _ in batch)
+                # a label where the name gives one; a clearing None where an earlier inference lost it
+                updates = [
+                    (cid, labels[name])
+                    for cid, name, inferred in batch
+                    if labels[name] is not None or inferred
+                ]
                 written = analytics_sql.write_genders(
                     conn,
-                    [cid for cid, _ in labelled],
-                    [str(label) for _, label in labelled],
+                    [cid for cid, _ in updates],
+                    [label for _, label in updates],
                     source=GENDER_SOURCE,
                     method=GENDER_METHOD,
                     version=guesser.version,
@@ -125,7 +134,7 @@ def run_gender(settings: Settings, *, force: bool = False) -> GenderResult:
                 )
             batches += 1
             candidates += len(batch)
-            unresolved += len(batch) - len(labelled)
+            unresolved += sum(1 for _, name, _ in batch if labels[name] is None)
             for label, n in written.items():
                 changed[label] = changed.get(label, 0) + n
             after = batch[-1][0]

@@ -136,16 +136,20 @@ def detect_job_duplicates(source_jobs: pl.DataFrame, rules: JobMatchRules) -> Jo
 def run_job_duplicates(settings: Settings) -> JobDuplicateResult:
     """Read ``source_job_records``, detect duplicates, write the three tables (one transaction)."""
     from crm_pipeline.db import analytics_sql
-    from crm_pipeline.db.connection import connect
+    from crm_pipeline.db.connection import connect, transaction
 
-    app = "crm-pipeline analytics job-duplicates"
-    t0 = time.perf_counter()
-    with connect(settings, application_name=app) as conn:
+    # One transaction from the read to the write, under the load's lock: the tables written always
+    # match the source rows read.
+    with (
+        connect(settings, application_name="crm-pipeline analytics job-duplicates") as conn,
+        transaction(conn),
+    ):
+        t0 = time.perf_counter()
+        analytics_sql.begin_job_step(conn)
         source = analytics_sql.read_source_jobs(conn, SOURCE_JOB_COLUMNS)
-    t1 = time.perf_counter()
-    frames = detect_job_duplicates(source, rules_from(settings))
-    t2 = time.perf_counter()
-    with connect(settings, application_name=app) as conn:
+        t1 = time.perf_counter()
+        frames = detect_job_duplicates(source, rules_from(settings))
+        t2 = time.perf_counter()
         written = analytics_sql.write_job_tables(conn, frames.jobs, frames.source_map, frames.groups)
     t3 = time.perf_counter()
     result = JobDuplicateResult(

@@ -34,10 +34,11 @@ def summary_table(result: AnalyticsResult) -> Table:
             text = "switched off (CRM_GENDER_ENABLED=false)"
         else:
             labels = ", ".join(f"{label} {n:,}" for label, n in g.changed_by_label.items()) or "none"
+            which = " (forced)" if g.force else " with an empty or inferred gender"
             text = (
-                f"{g.candidates:,} customers{' (forced)' if g.force else ' with an empty gender'}, "
-                f"{g.distinct_names:,} distinct names; filled {g.changed:,} ({labels}); "
-                f"{g.unresolved:,} left empty (andy/unknown); gender-guesser {g.version}"
+                f"{g.candidates:,} customers{which}, "
+                f"{g.distinct_names:,} distinct names; changed {g.changed:,} ({labels}); "
+                f"{g.unresolved:,} names without a label (andy/unknown); gender-guesser {g.version}"
             )
         table.add_row("gender", text, f"{g.seconds:.2f}")
     return table

@@ -18,6 +18,7 @@ from psycopg import sql
 from crm_pipeline.db.connection import Connection
 from crm_pipeline.db.copy import copy_frame
 from crm_pipeline.db.errors import translate_errors
+from crm_pipeline.db.load_tx import LOAD_LOCK_NAME, advisory_key
 from crm_pipeline.db.merge import MergeSpec, create_staging, merge
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,28 @@ JOB_GROUPS_SPEC = MergeSpec(
 
 #: Materialized views of the rollups, refreshed by ``refresh_job_rollups()`` (see the migration).
 ROLLUP_VIEWS = ("customer_job_rolling", "branch_job_rolling", "branch_repeat_customers")
+
+
+# ------------------------------------------------------------------------------------------ session
+
+
+def begin_job_step(conn: Connection, *, lock_timeout_s: float = 60.0) -> None:
+    """Settings and locks of the job step's one transaction (call first, inside it).
+
+    The load's advisory lock: the source rows read are exactly those the job tables are written
+    for — a load waits until the step commits, and the step waits for a running load, each at most
+    ``lock_timeout`` (then a retryable error). Memory for the staging tables and the merge's hash
+    joins, as the load sets it (``temp_buffers`` only before the session's first TEMP table).
+    """
+    with translate_errors():
+        for name, value in (
+            ("temp_buffers", "256MB"),
+            ("work_mem", "64MB"),
+            ("lock_timeout", f"{int(lock_timeout_s * 1000)}ms"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(LOAD_LOCK_NAME),))
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_JOBS_LOCK_KEY,))
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -131,7 +154,8 @@ def write_job_tables(
     conn: Connection, jobs: pl.DataFrame, source_map: pl.DataFrame, groups: pl.DataFrame
 ) -> JobTablesWritten:
     """Make ``jobs``, ``job_source_map`` and ``job_duplicate_groups`` equal to the frames, in one
-    transaction; rows that already match are not touched (a rerun writes nothing, audits nothing).
+    transaction (a savepoint inside the caller's); rows that already match are not touched (a rerun
+    writes nothing, audits nothing).
 
     Order matters for the foreign keys: new jobs first, then the map points at them, then stale
     groups and finally stale jobs go.
@@ -179,46 +203,58 @@ def refresh_rollups(conn: Connection) -> dict[str, int]:
 
 
 def read_gender_batch(
-    conn: Connection, after_customer_id: str | None, limit: int, *, force: bool
-) -> list[tuple[str, str]]:
-    """The next ``limit`` customers (by id, after ``after_customer_id``) that may receive a gender:
-    ``(customer_id, first_name)``, only those with an empty gender unless ``force``."""
+    conn: Connection, after_customer_id: str | None, limit: int, *, source: str, force: bool
+) -> list[tuple[str, str, bool]]:
+    """The next ``limit`` customers (by id, after ``after_customer_id``) whose gender the step may
+    set: ``(customer_id, first_name, inferred_before)``. Those with an empty gender or one the step
+    inferred before (``gender_source = source``); every customer with a first name when ``force``."""
     rows = conn.execute(
-        "SELECT customer_id, first_name FROM customers"
-        " WHERE first_name IS NOT NULL AND (gender IS NULL OR %(force)s)"
+        "SELECT customer_id, first_name, gender_source IS NOT DISTINCT FROM %(source)s::text"
+        " FROM customers"
+        " WHERE first_name IS NOT NULL"
+        " AND (gender IS NULL OR gender_source IS NOT DISTINCT FROM %(source)s::text OR %(force)s)"
         " AND (%(after)s::text IS NULL OR customer_id > %(after)s::text)"
         " ORDER BY customer_id LIMIT %(limit)s",
-        {"force": force, "after": after_customer_id, "limit": limit},
+        {"source": source, "force": force, "after": after_customer_id, "limit": limit},
     ).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
+    return [(str(r[0]), str(r[1]), bool(r[2])) for r in rows]
 
 
 def write_genders(
     conn: Connection,
     customer_ids: Sequence[str],
-    genders: Sequence[str],
+    genders: Sequence[str | None],
     *,
     source: str,
     method: str,
     version: str,
     force: bool,
 ) -> dict[str, int]:
-    """Set gender (+ source, method, version) on the given customers in one statement; returns the
-    number of rows changed per gender. Without ``force`` a row that has a gender meanwhile is left
-    alone, and a row that already holds exactly these values is never rewritten (no audit row)."""
+    """Set gender, source, method and version on the given customers in one statement; a ``None``
+    gender clears an earlier inference (all four columns). Returns the rows changed per gender
+    (``"cleared"`` for the cleared ones).
+
+    Guards, so a value that arrived meanwhile is safe: a gender from elsewhere is only replaced with
+    ``force``; only the step's own inference is ever cleared; a row that already holds exactly these
+    values is not rewritten (no audit row)."""
     if not customer_ids:
         return {}
     with translate_errors(table="customers"):
         cur = conn.execute(
             "UPDATE customers AS c"
-            " SET gender = u.gender, gender_source = %(source)s::text, gender_method = %(method)s::text,"
-            "     gender_version = %(version)s::text"
-            " FROM unnest(%(ids)s::text[], %(genders)s::text[]) AS u(customer_id, gender)"
-            " WHERE c.customer_id = u.customer_id"
-            "   AND (c.gender IS NULL OR %(force)s)"
+            " SET gender = v.gender, gender_source = v.source, gender_method = v.method,"
+            "     gender_version = v.version"
+            " FROM (SELECT u.customer_id, u.gender,"
+            "         CASE WHEN u.gender IS NULL THEN NULL ELSE %(source)s::text END AS source,"
+            "         CASE WHEN u.gender IS NULL THEN NULL ELSE %(method)s::text END AS method,"
+            "         CASE WHEN u.gender IS NULL THEN NULL ELSE %(version)s::text END AS version"
+            "       FROM unnest(%(ids)s::text[], %(genders)s::text[]) AS u(customer_id, gender)) AS v"
+            " WHERE c.customer_id = v.customer_id"
+            "   AND (c.gender IS NULL OR c.gender_source IS NOT DISTINCT FROM %(source)s::text OR %(force)s)"
+            "   AND (v.gender IS NOT NULL OR c.gender_source IS NOT DISTINCT FROM %(source)s::text)"
             "   AND (c.gender, c.gender_source, c.gender_method, c.gender_version)"
-            "       IS DISTINCT FROM (u.gender, %(source)s::text, %(method)s::text, %(version)s::text)"
-            " RETURNING c.gender",
+            "       IS DISTINCT FROM (v.gender, v.source, v.method, v.version)"
+            " RETURNING coalesce(c.gender, 'cleared')",
             {
                 "ids": list(customer_ids),
                 "genders": list(genders),
