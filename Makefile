@@ -21,6 +21,12 @@ install: $(STAMP)
 demo: install
 	$(BIN)/crm-pipeline generate --people $(DEMO_PEOPLE) --seed 42 --out $(DEMO_DIR)
 	$(BIN)/crm-pipeline run $(DEMO_DIR)/raw
+	@echo ""
+	@echo "Next:"
+	@echo "  $(BIN)/crm-pipeline evaluate --truth $(DEMO_DIR)/truth --processed $(DEMO_DIR)/processed   # precision / recall vs truth"
+	@echo "  $(BIN)/crm-pipeline db status                                    # server, schema, roles, audit triggers"
+	@echo "  psql \"\$$($(BIN)/crm-pipeline db url)\" -c 'select * from customers_masked limit 5'"
+	@echo "  open $(DEMO_DIR)/processed/validation/ for the Great Expectations Data Docs"
 
 lint: install
 	$(BIN)/ruff check src tests bench
