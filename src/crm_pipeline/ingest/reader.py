@@ -82,6 +82,15 @@ def cut(value: str | None) -> str | None:
     return f"{value[:RAW_VALUE_MAX_CHARS]}…[+{len(value) - RAW_VALUE_MAX_CHARS} chars]"
 
 
+def cut_expr(value: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`cut`."""
+    extra = value.str.len_chars().cast(pl.Int64) - RAW_VALUE_MAX_CHARS
+    shortened = pl.concat_str(
+        [value.str.slice(0, RAW_VALUE_MAX_CHARS), pl.lit("…[+"), extra.cast(pl.String), pl.lit(" chars]")]
+    )
+    return pl.when(extra > 0).then(shortened).otherwise(value)
+
+
 def empty_issues() -> pl.DataFrame:
     return pl.DataFrame(schema=ISSUE_SCHEMA)
 
@@ -232,7 +241,7 @@ def _parse_fast(lines: list[str], d: str) -> ParsedText | None:
         "line",
         column=pl.lit("*"),
         rule=pl.lit("ragged_row"),
-        raw_value=pl.col("text").map_elements(cut, return_dtype=pl.String),
+        raw_value=cut_expr(pl.col("text")),
     ).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
     return ParsedText(
         header, header_line, d, rows, issues, rows_in=rows.height + issues.height, blank_lines=blank_lines
@@ -376,7 +385,7 @@ def row_issues(parsed: ParsedText, *, check_encoding: bool) -> pl.DataFrame:
                         "line",
                         column=pl.lit(name or f"column {i + 1}"),
                         rule=pl.lit(rule),
-                        raw_value=col.map_elements(cut, return_dtype=pl.String),
+                        raw_value=cut_expr(col),
                     )
                 )
     return pl.concat(frames).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]

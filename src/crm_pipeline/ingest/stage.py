@@ -18,7 +18,7 @@ import logging
 import time
 from collections import Counter
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,8 @@ from crm_pipeline.console import progress
 from crm_pipeline.errors import InputError, ValidationFailed
 from crm_pipeline.ingest import reader
 from crm_pipeline.ingest.encoding import decode_bytes
-from crm_pipeline.ingest.profiles import Profile, detect_profile, load_profiles
-from crm_pipeline.ingest.transform import transform
+from crm_pipeline.ingest.profiles import Profile, ProfileMatch, detect_profile, load_profiles
+from crm_pipeline.ingest.transform import Transformed, transform
 from crm_pipeline.logs import mask_pii
 from crm_pipeline.models import (
     CleanJob,
@@ -251,148 +251,133 @@ def run_clean(
 _STEPS = 4  # read, parse, clean, split: the progress bar's units per file
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What is known about a file before its rows are cleaned."""
+
+    name: str
+    sha256: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
 def clean_file(path: Path, profiles: tuple[Profile, ...], advance: Any = lambda: None) -> _FileOutput:
     """Read, recognise and clean one file. Never raises on the file's content."""
     started = time.perf_counter()
-    name = path.name
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _rejected(
-            name, "", None, None, None, 0, f"cannot read file: {exc}", "unreadable_file", started
-        )
-    sha = hashlib.sha256(data).hexdigest()
+        return _rejected(_Source(path.name), "unreadable_file", f"cannot read file: {exc}", started)
     decoded = decode_bytes(data)
+    source = _Source(path.name, hashlib.sha256(data).hexdigest(), decoded.encoding)
     del data
     advance()
     parsed = reader.parse_text(decoded.text)
+    source = replace(source, delimiter=parsed.delimiter)
     advance()
+    if parsed.nul_bytes:
+        log.warning("%s: %d NUL bytes stripped", source.name, parsed.nul_bytes)
     if not parsed.header:
-        return _rejected(
-            name,
-            sha,
-            decoded.encoding,
-            parsed.delimiter,
-            None,
-            0,
-            "file is empty (no header row)",
-            "empty_file",
-            started,
-        )
+        return _rejected(source, "empty_file", "file is empty (no header row)", started)
     match = detect_profile(parsed.header, profiles)
     if not match.ok:
         message = (
-            f"{name}: header matches no profile; closest is {match.profile.name}, "
+            f"{source.name}: header matches no profile; closest is {match.profile.name}, "
             f"missing columns: {', '.join(match.missing)}"
         )
         log.warning("%s", message)
         raw_header = reader.cut(parsed.delimiter.join(parsed.header))
-        return _rejected(
-            name,
-            sha,
-            decoded.encoding,
-            parsed.delimiter,
-            raw_header,
-            parsed.rows_in,
-            message,
-            "unknown_profile",
-            started,
-        )
-    profile = match.profile
-    header_of = {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
+        return _rejected(source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header)
 
     issues = reader.row_issues(parsed, check_encoding=decoded.replaced)
     rows = parsed.rows.select("line", *[pl.col(f"c{i}").alias(f) for f, i in match.columns.items()])
-    rows = rows.filter(~pl.col("line").is_in(issues["line"].unique().implode()))
-    cleaned = transform(rows, profile)
+    cleaned = transform(rows.filter(~pl.col("line").is_in(issues["line"].unique().implode())), match.profile)
     advance()
+    out = _split_rows(source, parsed, match, issues, cleaned, started)
+    advance()
+    return out
 
+
+def _split_rows(
+    source: _Source,
+    parsed: reader.ParsedText,
+    match: ProfileMatch,
+    issues: pl.DataFrame,
+    cleaned: Transformed,
+    started: float,
+) -> _FileOutput:
+    """Rows with any reader issue or hard error -> quarantine; the rest -> the outputs."""
+    name, profile = source.name, match.profile
+    header_of = {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
     errors = cleaned.errors.select(
         "line",
         pl.col("field").replace_strict(header_of, default=pl.col("field")).alias("column"),
         "rule",
         "raw_value",
     )
-    quarantine = pl.concat([issues, errors]).with_columns(
-        raw_value=pl.col("raw_value").map_elements(reader.cut, return_dtype=pl.String, skip_nulls=True)
+    quarantine = (
+        pl.concat([issues, errors])
+        .select(
+            pl.format("{}#{}", pl.lit(name), pl.col("line")).alias("uid"),
+            pl.lit(name).alias("file"),
+            "line",
+            "column",
+            "rule",
+            reader.cut_expr(pl.col("raw_value")).alias("raw_value"),
+            pl.lit(profile.name).alias("profile"),
+        )
+        .sort("line", "column")
+        .cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     )
     bad = quarantine["line"].unique()
     clean = cleaned.values.filter(~pl.col("line").is_in(bad.implode()))
     clean = _lineage(clean, parsed.rows, match.columns.get(profile.record_id), name, profile)
-    quarantine = quarantine.select(
-        pl.format("{}#{}", pl.lit(name), pl.col("line")).alias("uid"),
-        pl.lit(name).alias("file"),
-        "line",
-        "column",
-        "rule",
-        "raw_value",
-        pl.lit(profile.name).alias("profile"),
-    ).sort("line", "column")
-    rows_quarantined = bad.len()
-    if parsed.rows_in != clean.height + rows_quarantined:
+    if parsed.rows_in != clean.height + bad.len():
         raise CleanInvariantError(
-            f"{name}: rows_in {parsed.rows_in} != clean {clean.height} + quarantined {rows_quarantined}"
+            f"{name}: rows_in {parsed.rows_in} != clean {clean.height} + quarantined {bad.len()}"
         )
-    out = _FileOutput(
-        FileResult(
-            file=name,
-            sha256=sha,
-            profile=profile.name,
-            encoding=decoded.encoding,
-            delimiter=parsed.delimiter,
-            rows_in=parsed.rows_in,
-            rows_clean=clean.height,
-            rows_quarantined=rows_quarantined,
-            status="ok",
-            blank_lines=parsed.blank_lines,
-            repeated_headers=parsed.repeated_headers,
-            nul_bytes=parsed.nul_bytes,
-            csv_module_fallback=parsed.slow_path,
-            quarantine_by_rule=dict(Counter(quarantine["rule"].to_list())),
-            flags=dict(cleaned.flags),
-            seconds=round(time.perf_counter() - started, 3),
-        ),
-        quarantine=quarantine.cast(QUARANTINE_SCHEMA),  # type: ignore[arg-type]
+    result = FileResult(
+        file=name,
+        sha256=source.sha256,
+        profile=profile.name,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        rows_in=parsed.rows_in,
+        rows_clean=clean.height,
+        rows_quarantined=bad.len(),
+        status="ok",
+        blank_lines=parsed.blank_lines,
+        repeated_headers=parsed.repeated_headers,
+        nul_bytes=parsed.nul_bytes,
+        csv_module_fallback=parsed.slow_path,
+        quarantine_by_rule=dict(Counter(quarantine["rule"].to_list())),
+        flags=dict(cleaned.flags),
+        seconds=round(time.perf_counter() - started, 3),
     )
+    out = _FileOutput(result, quarantine=quarantine)
     _split_outputs(out, clean, profile)
-    advance()
-    if parsed.nul_bytes:
-        log.warning("%s: %d NUL bytes stripped", name, parsed.nul_bytes)
     return out
 
 
 def _rejected(
-    name: str,
-    sha: str,
-    encoding: str | None,
-    delimiter: str | None,
-    raw: str | None,
-    rows_in: int,
-    message: str,
-    rule: str,
-    started: float,
+    source: _Source, rule: str, message: str, started: float, *, rows_in: int = 0, raw: str | None = None
 ) -> _FileOutput:
     """A file rejected whole: one quarantine entry (line and column null), all its rows counted lost."""
-    quarantine = pl.DataFrame(
-        [
-            {
-                "uid": f"{name}#0",
-                "file": name,
-                "line": None,
-                "column": None,
-                "rule": rule,
-                "raw_value": raw,
-                "profile": None,
-            }
-        ],
-        schema=QUARANTINE_SCHEMA,
-    )
+    entry = {
+        "uid": f"{source.name}#0",
+        "file": source.name,
+        "line": None,
+        "column": None,
+        "rule": rule,
+        "raw_value": raw,
+        "profile": None,
+    }
     result = FileResult(
-        file=name,
-        sha256=sha,
+        file=source.name,
+        sha256=source.sha256,
         profile=None,
-        encoding=encoding,
-        delimiter=delimiter,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
         rows_in=rows_in,
         rows_clean=0,
         rows_quarantined=rows_in,
@@ -401,7 +386,7 @@ def _rejected(
         quarantine_by_rule={rule: 1},
         seconds=round(time.perf_counter() - started, 3),
     )
-    return _FileOutput(result, quarantine=quarantine)
+    return _FileOutput(result, quarantine=pl.DataFrame([entry], schema=QUARANTINE_SCHEMA))
 
 
 def _lineage(
