@@ -143,7 +143,8 @@ def reset_outputs(url: str) -> None:
             " gender_version = NULL WHERE gender_source = 'inferred'"
         )
         conn.execute("SELECT refresh_job_rollups()")
-        conn.execute("VACUUM ANALYZE jobs, job_source_map, job_duplicate_groups, customers")
+        # leave no autovacuum work behind to land in the measured pass
+        conn.execute("VACUUM ANALYZE jobs, job_source_map, job_duplicate_groups, customers, audit_log")
 
 
 def timed_passes(settings: Settings) -> tuple[float, float | None]:

@@ -79,6 +79,30 @@ class GenderGuesser:
         return {name: self.label(name) for name in set(first_names)}
 
 
+#: ``(customer_id, first_name, gender, gender_source, gender_method, gender_version)`` as read.
+CustomerGender = tuple[str, str, str | None, str | None, str | None, str | None]
+
+
+def plan_updates(
+    batch: Iterable[CustomerGender], labels: dict[str, str | None], version: str
+) -> list[tuple[str, str | None]]:
+    """``(customer_id, label)`` for the customers whose columns must change: a label where the name
+    gives one, ``None`` (clear) where an earlier inference no longer has one; rows that already hold
+    exactly that are left out, so an unchanged batch sends nothing."""
+    updates: list[tuple[str, str | None]] = []
+    for customer_id, name, *now in batch:
+        label = labels[name]
+        if label is not None:
+            wanted: tuple[str | None, ...] = (label, GENDER_SOURCE, GENDER_METHOD, version)
+        elif now[1] == GENDER_SOURCE:
+            wanted = (None, None, None, None)
+        else:
+            continue  # nothing to say about this name: leave the row as it is
+        if tuple(now) != wanted:
+            updates.append((customer_id, label))
+    return updates
+
+
 @dataclass(frozen=True)
 class GenderResult:
     enabled: bool
@@ -116,13 +140,8 @@ def run_gender(settings: Settings, *, force: bool = False) -> GenderResult:
                 )
                 if not batch:
                     break
-                labels = guesser.labels(name for _, name, _ in batch)
-                # a label where the name gives one; a clearing None where an earlier inference lost it
-                updates = [
-                    (cid, labels[name])
-                    for cid, name, inferred in batch
-                    if labels[name] is not None or inferred
-                ]
+                labels = guesser.labels(row[1] for row in batch)
+                updates = plan_updates(batch, labels, guesser.version)
                 written = analytics_sql.write_genders(
                     conn,
                     [cid for cid, _ in updates],
@@ -134,7 +153,7 @@ def run_gender(settings: Settings, *, force: bool = False) -> GenderResult:
                 )
             batches += 1
             candidates += len(batch)
-            unresolved += sum(1 for _, name, _ in batch if labels[name] is None)
+            unresolved += sum(1 for row in batch if labels[row[1]] is None)
             for label, n in written.items():
                 changed[label] = changed.get(label, 0) + n
             after = batch[-1][0]

@@ -204,12 +204,13 @@ def refresh_rollups(conn: Connection) -> dict[str, int]:
 
 def read_gender_batch(
     conn: Connection, after_customer_id: str | None, limit: int, *, source: str, force: bool
-) -> list[tuple[str, str, bool]]:
+) -> list[tuple[str, str, str | None, str | None, str | None, str | None]]:
     """The next ``limit`` customers (by id, after ``after_customer_id``) whose gender the step may
-    set: ``(customer_id, first_name, inferred_before)``. Those with an empty gender or one the step
-    inferred before (``gender_source = source``); every customer with a first name when ``force``."""
+    set, with what they hold now: ``(customer_id, first_name, gender, gender_source, gender_method,
+    gender_version)``. Those with an empty gender or one the step inferred before (``gender_source =
+    source``); every customer with a first name when ``force``."""
     rows = conn.execute(
-        "SELECT customer_id, first_name, gender_source IS NOT DISTINCT FROM %(source)s::text"
+        "SELECT customer_id, first_name, gender, gender_source, gender_method, gender_version"
         " FROM customers"
         " WHERE first_name IS NOT NULL"
         " AND (gender IS NULL OR gender_source IS NOT DISTINCT FROM %(source)s::text OR %(force)s)"
@@ -217,7 +218,7 @@ def read_gender_batch(
         " ORDER BY customer_id LIMIT %(limit)s",
         {"source": source, "force": force, "after": after_customer_id, "limit": limit},
     ).fetchall()
-    return [(str(r[0]), str(r[1]), bool(r[2])) for r in rows]
+    return [(str(r[0]), str(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def write_genders(

@@ -42,3 +42,25 @@ def test_the_guesser_runs_once_per_distinct_name() -> None:
 
 def test_version_is_the_installed_package() -> None:
     assert GenderGuesser().version.startswith("0.4")
+
+
+def test_plan_updates_sends_only_rows_that_change() -> None:
+    from crm_pipeline.analytics.gender import plan_updates
+
+    inferred = ("inferred", "gender-guesser", "0.4.0")
+    batch = [
+        ("c1", "Anna", None, None, None, None),  # empty: fill
+        ("c2", "Anna", "female", *inferred),  # already right: nothing
+        ("c3", "Tom", "female", *inferred),  # name changed since: relabel
+        ("c4", "Zyxwv", "male", *inferred),  # name lost its label: clear
+        ("c5", "Zyxwv", None, None, None, None),  # nothing to say: nothing
+        ("c6", "Zyxwv", "female", "smartmoving", None, None),  # (--force) source value, no label: kept
+        ("c7", "Anna", "female", "inferred", "gender-guesser", "0.3.0"),  # older version: rewrite
+    ]
+    labels = {"Anna": "female", "Tom": "male", "Zyxwv": None}
+    assert plan_updates(batch, labels, "0.4.0") == [
+        ("c1", "female"),
+        ("c3", "male"),
+        ("c4", None),
+        ("c7", "female"),
+    ]
