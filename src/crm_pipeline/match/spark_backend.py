@@ -75,7 +75,7 @@ def score_on_spark(
         work = Path(tmp)
         spark.sparkContext.setCheckpointDir(str(work / "spark-checkpoints"))  # Splink breaks lineage
         _to_parquet(con, f"SELECT * FROM {MATCH_INPUT_TABLE}", work / "input.parquet")
-        db_api = SparkAPI(spark_session=spark)
+        db_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
         sdf = db_api.register(spark.read.parquet(str(work / "input.parquet")), table_name="match_input_spark")
         settings = model.settings_dict("spark")
         linker = Linker(sdf, settings, log_level=None)
