@@ -57,6 +57,7 @@ def prepare(people: int, seed: int, data: Path) -> Path:
 
 # ----------------------------------------------------------------------------- workers (child processes)
 def worker_ours(data: Path, out: Path) -> None:
+    logging.getLogger("splink").setLevel(logging.ERROR)
     import crm_pipeline.match.stage  # noqa: F401 - imports are not part of the measured time
     from crm_pipeline.config import Settings
     from crm_pipeline.match import run_match
@@ -92,6 +93,7 @@ def worker_ours(data: Path, out: Path) -> None:
 
 def worker_tutorial(data: Path, out: Path) -> None:
     """Splink 5 as its tutorial configures it, on the same person rows."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
     import duckdb
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on

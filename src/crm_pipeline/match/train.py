@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from splink import Linker
@@ -60,8 +62,9 @@ def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, 
 
     start = time.perf_counter()
     em_rules = spec.training_blocking_rules()
-    for rule in em_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    with _quiet("splink.internals.expectation_maximisation", "splink.internals.em_training_session"):
+        for rule in em_rules:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
     timings["em"] = time.perf_counter() - start
 
     settings = linker.misc.save_model_to_json()
@@ -76,6 +79,20 @@ def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, 
         "levels_adjusted": filled,
     }
     return PersonModel.from_splink_settings(settings, training), timings
+
+
+@contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """Silence Splink's per-session "level not observed" warnings: ``_regularize`` handles those
+    levels and logs one summary instead."""
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _regularize(settings: dict[str, Any], u_pairs: int) -> list[str]:
