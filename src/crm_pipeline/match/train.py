@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 DETERMINISTIC_RECALL = 0.8
 #: Smallest m an estimated level keeps (see the module docstring).
 M_FLOOR = 1e-3
+#: Pairs one EM session sees at most (Splink samples records beyond that); 50k people need ~0.4M.
+EM_MAX_PAIRS = 3_000_000
 
 
 def u_pair_budget(n_records: int) -> int:
@@ -64,7 +66,7 @@ def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, 
     em_rules = spec.training_blocking_rules()
     with _quiet("splink.internals.expectation_maximisation", "splink.internals.em_training_session"):
         for rule in em_rules:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_MAX_PAIRS)
     timings["em"] = time.perf_counter() - start
 
     settings = linker.misc.save_model_to_json()
@@ -72,6 +74,7 @@ def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, 
     training: dict[str, Any] = {
         "records": n_records,
         "u_random_pairs": budget,
+        "em_max_pairs_per_session": EM_MAX_PAIRS,
         "seed": seed,
         "em_blocking_rules": [r.get_blocking_rule("duckdb").blocking_rule_sql for r in em_rules],
         "deterministic_rules_for_prior": spec.deterministic_rules(),
