@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
+import sys
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -39,6 +40,16 @@ def _import_gx() -> None:
     import great_expectations  # noqa: F401
 
 
+def _worker_init() -> None:
+    """Hide PySpark from the worker: it validates pandas frames only.
+
+    With PySpark installed (the ``spark`` extra) Great Expectations imports it, which costs ~2.7 s,
+    and PySpark 4 calls ``sys.exit(0)`` during that import when the main module has no file (a
+    process started from ``python -c``), which would kill the worker silently.
+    """
+    sys.modules["pyspark"] = None  # type: ignore[assignment]  # "import pyspark" now raises ImportError
+
+
 class ValidationWorker:
     """One worker process for Great Expectations, warmed up (GX imported) as soon as it starts.
 
@@ -50,7 +61,9 @@ class ValidationWorker:
         self._pool: ProcessPoolExecutor | None = None
         self._warm: Future[None] | None = None
         try:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            )
             self._warm = self._pool.submit(_import_gx)
         except OSError as exc:  # no process limit left, no /dev/shm, ...
             log.info("validation runs in-process (cannot start a worker: %s)", exc)
@@ -67,7 +80,11 @@ class ValidationWorker:
         """Validate the Parquet files ``paths`` (``persons``, ``jobs``, ``leads``)."""
         if self._pool is None:
             return validate_parquet(dict(paths), settings, out_dir, today)
-        return self._pool.submit(validate_parquet, dict(paths), settings, out_dir, today).result()
+        future = self._pool.submit(validate_parquet, dict(paths), settings, out_dir, today)
+        try:
+            return future.result()
+        except SystemExit as exc:  # a library called sys.exit() in the worker: never a silent success
+            raise RuntimeError(f"the validation worker exited (code {exc.code}) before validating") from exc
 
     def close(self) -> None:
         if self._pool is not None:
