@@ -78,13 +78,12 @@ class ValidationWorker:
         self, paths: Mapping[str, Path], settings: Settings, out_dir: Path, today: dt.date | None = None
     ) -> ValidationReport:
         """Validate the Parquet files ``paths`` (``persons``, ``jobs``, ``leads``)."""
-        if self._pool is None:
-            return validate_parquet(dict(paths), settings, out_dir, today)
-        future = self._pool.submit(validate_parquet, dict(paths), settings, out_dir, today)
         try:
-            return future.result()
-        except SystemExit as exc:  # a library called sys.exit() in the worker: never a silent success
-            raise RuntimeError(f"the validation worker exited (code {exc.code}) before validating") from exc
+            if self._pool is None:
+                return validate_parquet(dict(paths), settings, out_dir, today)
+            return self._pool.submit(validate_parquet, dict(paths), settings, out_dir, today).result()
+        except SystemExit as exc:  # a library called sys.exit() while importing: never a silent success
+            raise RuntimeError(f"validation exited (code {exc.code}) before validating anything") from exc
 
     def close(self) -> None:
         if self._pool is not None:
