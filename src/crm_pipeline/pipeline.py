@@ -137,6 +137,11 @@ def _clean(raw_dir: Path, processed_dir: Path, settings: Settings, run_id: str) 
         "leads": res.outputs.get("leads", 0),
         "quarantine_by_rule": res.quarantine_by_rule,
     }
+    report = res.validation
+    if report is not None:
+        counts["quality_checks"] = len(report.checks)
+        counts["quality_warnings"] = [c.name for c in report.warnings]
+        counts["quality_critical_failures"] = [c.name for c in report.critical_failures]
     paths = {k: str(v) for k, v in res.paths.items() if "validation" in k or "docs" in k}
     return counts, paths
 
@@ -293,6 +298,20 @@ def _outputs_present(stage: str, processed_dir: Path) -> bool:
     return all((processed_dir / n).exists() for n in needed)
 
 
+def _quality_line(clean: dict[str, Any]) -> str | None:
+    """One line on the Great Expectations checks of the clean stage."""
+    if "quality_checks" not in clean:
+        return None
+    critical = clean.get("quality_critical_failures") or []
+    warnings = clean.get("quality_warnings") or []
+    status = "FAILED" if critical else ("ok, with warnings" if warnings else "ok")
+    total = int(clean["quality_checks"])
+    line = f"{status}: {total - len(critical) - len(warnings)}/{total} checks passed"
+    if warnings:
+        line += f"; below threshold: {', '.join(warnings)}"
+    return line
+
+
 def _headline(result: RunResult, previous: dict[str, Any] | None) -> dict[str, Any]:
     """The figures of the summary table, from this run's stages (and a resumed run's earlier ones)."""
     by_stage: dict[str, dict[str, Any]] = dict((previous or {}).get("stages", {}))
@@ -313,7 +332,7 @@ def _headline(result: RunResult, previous: dict[str, Any] | None) -> dict[str, A
         "duplicates_merged": (persons - customers) if persons is not None and customers is not None else None,
         "jobs": analytics.get("jobs_unified") or clean.get("jobs"),
         "job_duplicates": analytics.get("job_duplicates_merged"),
-        "sla_status": analytics.get("sla_status"),
+        "data_quality": _quality_line(clean),
         "seconds_per_stage": {s.name: round(s.seconds, 2) for s in result.stages},
         "stages": by_stage,
     }

@@ -35,7 +35,7 @@ def run_summary_table(result: RunResult) -> Group:
         ("duplicates merged", "duplicates_merged"),
         ("jobs", "jobs"),
         ("job duplicates merged", "job_duplicates"),
-        ("SLA status", "sla_status"),
+        ("data quality", "data_quality"),
     ):
         head.add_row(label, _fmt(s.get(key)))
 
