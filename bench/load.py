@@ -189,6 +189,9 @@ def main() -> int:
     line("ours, first load (read+COPY+merge+audit+ledger+ANALYZE)", ours)
     for step, seconds in first.timings.items():
         line(f"    {step}", seconds)
+    for table in first.tables:
+        if table.merge_seconds >= 0.05:
+            line(f"        merge {table.table} ({table.inserted:,} rows)", table.merge_seconds)
     line("ours, rerun with no changes", rerun)
     line("raw psql \\copy into unindexed copies (one transaction)", raw)
     line("psql \\copy straight into the real tables (keys, FKs, audit)", floor)

@@ -74,3 +74,15 @@ def test_missing_stage_output_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="match_run.json"):
         read_inputs(processed, "r")
+
+
+def test_map_row_naming_another_file_than_its_person_row_is_refused(tmp_path: Path) -> None:
+    # The database no longer checks customer_source_map.file_name (migration 0006); the load does.
+    processed = write_processed(tmp_path / "p")
+    umap = pl.read_parquet(processed / "unification_map.parquet")
+    moved = pl.when(pl.col("uid") == f"{SM_CUSTOMERS}#2").then(pl.lit(SM_JOBS)).otherwise(pl.col("file"))
+    umap.with_columns(moved.alias("file")).write_parquet(processed / "unification_map.parquet")
+
+    with pytest.raises(TerminalLoadError, match=f"{SM_CUSTOMERS}#2") as err:
+        read_inputs(processed, "r")
+    assert err.value.table == "customer_source_map"

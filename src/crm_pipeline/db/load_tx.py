@@ -50,6 +50,25 @@ def begin_load(
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(LOAD_LOCK_NAME),))
 
 
+def bulk_begin(conn: Connection) -> bool:
+    """First load only: set the load tables' secondary indexes and foreign keys aside.
+
+    ``load_bulk_begin()`` (migration 0007, ``SECURITY DEFINER`` as the tables' owner) locks the
+    load's tables and, only when all of them are empty, drops their foreign keys and the indexes
+    that back no constraint, remembering the definitions. Returns whether it did; then
+    ``bulk_end`` must run before COMMIT (a deferred trigger refuses the COMMIT otherwise).
+    """
+    row = conn.execute("SELECT load_bulk_begin()").fetchone()
+    return bool(row and row[0])
+
+
+def bulk_end(conn: Connection) -> int:
+    """Rebuild the indexes and re-add (and so validate, in bulk) the foreign keys ``bulk_begin``
+    set aside; returns how many. A row that breaks a key fails here and rolls the load back."""
+    row = conn.execute("SELECT load_bulk_end()").fetchone()
+    return int(row[0]) if row else 0
+
+
 def open_run(
     conn: Connection,
     *,

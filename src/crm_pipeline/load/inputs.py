@@ -273,6 +273,21 @@ def _check_references(frames: dict[str, pl.DataFrame], file_names: pl.Series) ->
             table="customer_source_map",
             key=f"uid={bad}",
         )
+    # The database no longer checks the map's file_name (migration 0006: its uid → person row →
+    # source_files implies it), so the copy must equal the person row's.
+    moved = frames[T.CUSTOMER_SOURCE_MAP.table].join(
+        frames[T.SOURCE_PERSON_RECORDS.table].select("uid", pl.col("file_name").alias("_person_file")),
+        on="uid",
+    )
+    moved = moved.filter(pl.col("file_name") != pl.col("_person_file"))
+    if moved.height:
+        bad = moved["uid"][0]
+        raise TerminalLoadError(
+            f"customer_source_map: uid {bad!r} names file {moved['file_name'][0]!r} but its person row "
+            f"is in {moved['_person_file'][0]!r}",
+            table="customer_source_map",
+            key=f"uid={bad}",
+        )
     customer_ids = frames[T.CUSTOMERS.table]["customer_id"]
     bad = _first_missing(frames[T.CUSTOMER_SOURCE_MAP.table], "customer_id", customer_ids)
     if bad is not None:

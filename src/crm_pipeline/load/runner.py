@@ -9,6 +9,9 @@ The flow of one attempt (all of it one transaction, as ``crm_loader``):
 4. ``COPY`` every input frame into its TEMP staging table;
 5. merge each staging table into its final table, parents before children;
 6. delete rows of reloaded files that the input no longer has, children before parents;
+   a first load (all load tables empty) instead drops the tables' secondary indexes and foreign
+   keys before step 4 and rebuilds / re-validates them here (``load_tx.bulk_begin`` / ``bulk_end``,
+   owner functions of migration 0007; all inside the same transaction);
 7. ledger = succeeded; COMMIT. Then ``ANALYZE`` of the tables that changed (outside the
    transaction: the data is already safe, and a failed ANALYZE is only a warning).
 
@@ -223,6 +226,11 @@ def _load_once(
                 counts.update(_load_branches(conn, inputs, options, checkpoint))
             checkpoint("branches")
 
+            # A first load (every load table empty) sets secondary indexes and foreign keys aside
+            # and rebuilds them once below: far cheaper than per-row index entries and key checks.
+            with _timed(timings, "bulk"), translate_errors():
+                bulk = load_tx.bulk_begin(conn)
+
             with _timed(timings, "copy"):
                 for spec in T.MERGE_ORDER:
                     began = time.perf_counter()
@@ -259,6 +267,10 @@ def _load_once(
                         gone = delete_missing(conn, spec, T.SOURCE_FILES.staging_table, "file_name")
                     counts[spec.table] = _with(counts[spec.table], deleted=gone)
             checkpoint("deleted")
+
+            if bulk:
+                with _timed(timings, "rebuild"), translate_errors():
+                    load_tx.bulk_end(conn)
 
             with _timed(timings, "ledger"):
                 orphans = load_tx.orphan_customers(conn)

@@ -1,0 +1,87 @@
+"""The first-load bulk path (migration 0007): keys and indexes set aside, then put back exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from load_support import new_database, write_processed
+
+from crm_pipeline.config import Settings
+from crm_pipeline.db import migrate
+from crm_pipeline.db.connection import connect
+from crm_pipeline.load import run_load
+from crm_pipeline.load import tables as T
+
+pytestmark = pytest.mark.integration
+
+LOAD_TABLES = [spec.table for spec in T.MERGE_ORDER]
+
+
+@pytest.fixture(scope="module")
+def migrated_template(pg_server_url: str) -> Iterator[str]:
+    with new_database(pg_server_url) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
+    with new_database(pg_server_url, template=migrated_template) as url:
+        yield url
+
+
+def _keys_and_indexes(url: str) -> list[tuple[str, str]]:
+    """Every index and constraint definition on the load's tables."""
+    with psycopg.connect(url) as conn:
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", (LOAD_TABLES,)
+        ).fetchall()
+        constraints = conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid::regclass::text = ANY(%s)",
+            (LOAD_TABLES,),
+        ).fetchall()
+    return sorted([*indexes, *constraints])
+
+
+def test_first_load_puts_every_index_and_foreign_key_back(db_url: str, tmp_path: Path) -> None:
+    migrated = _keys_and_indexes(db_url)
+    assert any(name == "source_person_records_file_name_fkey" for name, _ in migrated)
+
+    result = run_load(write_processed(tmp_path / "v1"), Settings(database_url=db_url, home=tmp_path / "h"))
+
+    assert "rebuild" in result.timings  # the bulk path was taken
+    assert _keys_and_indexes(db_url) == migrated
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM crm_private.load_bulk_ddl").fetchone() == (0,)
+
+
+def test_a_transaction_that_does_not_put_them_back_cannot_commit(db_url: str, tmp_path: Path) -> None:
+    migrated = _keys_and_indexes(db_url)
+    settings = Settings(database_url=db_url, home=tmp_path / "h")
+
+    with pytest.raises(psycopg.errors.RaiseException, match="refusing to commit"):
+        with connect(settings, "loader") as conn:
+            assert conn.execute("SELECT load_bulk_begin()").fetchone() == (True,)
+            conn.commit()
+
+    assert _keys_and_indexes(db_url) == migrated
+
+
+def test_bulk_path_is_refused_on_a_loaded_database_and_for_direct_use(db_url: str, tmp_path: Path) -> None:
+    settings = Settings(database_url=db_url, home=tmp_path / "h")
+    run_load(write_processed(tmp_path / "v1"), settings)
+    loaded = _keys_and_indexes(db_url)
+
+    again = run_load(write_processed(tmp_path / "v1"), settings)
+
+    assert "rebuild" not in again.timings
+    with connect(settings, "loader") as conn:
+        assert conn.execute("SELECT load_bulk_begin()").fetchone() == (False,)  # tables not empty
+        conn.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM crm_private.load_bulk_ddl")
+    assert _keys_and_indexes(db_url) == loaded
