@@ -15,17 +15,18 @@ def _timings_table(timings: dict[str, float]) -> Table:
     table.add_column("step")
     table.add_column("seconds", justify="right")
     for step, seconds in timings.items():
-        table.add_row(step, f"{seconds:.2f}")
+        label = f"  └ {step.split('.', 1)[1]}" if "." in step else step  # train.u → a sub-step of train
+        table.add_row(label, f"{seconds:.2f}")
     table.add_row("[bold]total[/]", f"[bold]{sum(v for k, v in timings.items() if '.' not in k):.2f}[/]")
     return table
 
 
 def match_summary(result: MatchResult) -> list[Table]:
-    counts = Table(title=f"match ({result.backend})", show_header=False)
+    model_note = "trained now" if result.trained else "reused"
+    model = f"{result.model_path.name} ({model_note}, {result.model_sha256[:12]})"
+    counts = Table(title=f"match ({result.backend}), model {model}", show_header=False)
     counts.add_column("what")
     counts.add_column("value", justify="right")
-    model_note = "trained now" if result.trained else "reused"
-    counts.add_row("model", f"{result.model_path} ({model_note}, sha256 {result.model_sha256[:12]})")
     counts.add_row("person records", f"{result.records:,}")
     counts.add_row("customers", f"{result.customers:,}")
     counts.add_row(f"scored pairs (p ≥ {result.review_band[0]:.2f})", f"{result.scored_pairs:,}")
