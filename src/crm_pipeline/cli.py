@@ -235,6 +235,7 @@ def match(
         explanation = explain_customer(processed_dir, explain, out)
         console.print(report.explain_table(explanation))
         console.print(f"[green]waterfall chart[/] → {explanation.chart}")
+        console.print(f"[green]model weights chart[/] → {explanation.weights_chart}")
         return
     if input_csv is not None or out is not None:
         if input_csv is None or out is None:

@@ -5,7 +5,8 @@
 the run's model — with Splink's intermediate columns, so each comparison's contribution to the
 match weight is visible — and writes Splink's waterfall chart as a self-contained HTML file (no
 internet needed to open it). The links listed first are the ones clustering used to join the
-records (strongest first); the other pairs of the customer are shown for completeness.
+records (strongest first); the other pairs of the customer are shown for completeness. Next to
+it, ``match_weights.html`` charts the model itself: the match weight of every comparison level.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Explanation:
     records: list[str]
     pairs: list[PairExplanation]
     chart: Path
+    weights_chart: Path
 
 
 def explain_customer(processed_dir: Path, customer_id: str, out: Path | None = None) -> Explanation:
@@ -117,6 +119,10 @@ def explain_customer(processed_dir: Path, customer_id: str, out: Path | None = N
         ]
         chart_path = out or processed_dir / "explain" / f"{customer_id}.html"
         chart_path.parent.mkdir(parents=True, exist_ok=True)
+        weights_path = chart_path.parent / "match_weights.html"  # the model: weight of every level
+        weights_path.write_text(
+            linker.visualisations.match_weights_chart().to_html(inline=True), encoding="utf-8"
+        )
         if records_for_chart:
             chart = linker.visualisations.waterfall_chart(records_for_chart, filter_nulls=False)
             chart_path.write_text(chart.to_html(inline=True), encoding="utf-8")
@@ -127,4 +133,6 @@ def explain_customer(processed_dir: Path, customer_id: str, out: Path | None = N
             )
     finally:
         con.close()
-    return Explanation(customer_id=customer_id, records=uids, pairs=pairs, chart=chart_path)
+    return Explanation(
+        customer_id=customer_id, records=uids, pairs=pairs, chart=chart_path, weights_chart=weights_path
+    )

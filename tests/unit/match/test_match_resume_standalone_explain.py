@@ -115,6 +115,7 @@ def test_explain_charts_the_links_of_a_customer(
     assert all(p.match_probability >= 0.95 for p in explanation.pairs if p.link_used)
     html = explanation.chart.read_text()
     assert "<html" in html.lower() and "first_name" in html
+    assert "Different first names" in explanation.weights_chart.read_text()
 
     with pytest.raises(InputError, match="not in the unification map"):
         explain_customer(processed, "cus_0000000000000000")
