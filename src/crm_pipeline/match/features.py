@@ -150,8 +150,9 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE match_names AS
-            SELECT m.*, f.variants AS first_variants, f.gender AS first_gender,
-                   f.gender_strict AS first_gender_strict, lv.variants AS last_variants
+            SELECT m.*, f.variants AS first_variants, len(f.variants) > 1 AS first_nicknamed,
+                   f.gender AS first_gender, f.gender_strict AS first_gender_strict,
+                   lv.variants AS last_variants
             FROM match_norm m
             LEFT JOIN first_name_lookup f ON m.first_name = f.key
             LEFT JOIN first_name_lookup lv ON m.last_name = lv.key

@@ -34,7 +34,7 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
-SPEC_VERSION = 5
+SPEC_VERSION = 6
 
 #: m of the levels that mean "two different people": a −40 match weight, more than everything a
 #: household shares (surname, address, landline, family email). Fixed, so EM cannot learn it away.
@@ -97,16 +97,20 @@ def first_name_comparison() -> ComparisonCreator:
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
             PortableLevel(_SWAPPED, "First and last name swapped"),
+            # (cheap guards first: most names have no nicknames, most pairs differ in length)
             PortableLevel(
-                "{contains}(first_variants_l, first_name_r) OR {contains}(first_variants_r, first_name_l)",
+                "(first_nicknamed_l OR first_nicknamed_r) AND "
+                "({contains}(first_variants_l, first_name_r) OR {contains}(first_variants_r, first_name_l))",
                 "Nickname of each other",
             ),
             PortableLevel(
-                f"{{overlap}}(first_variants_l, first_variants_r) AND {_STRICT_GENDER_COMPATIBLE}",
+                f"first_nicknamed_l AND first_nicknamed_r AND {_STRICT_GENDER_COMPATIBLE} "
+                "AND {overlap}(first_variants_l, first_variants_r)",
                 "Nicknames of one formal name, not of opposite genders",
             ),
             PortableLevel(
-                f"{_BOTH_LONG} AND {_GENDER_COMPATIBLE} AND {{dl}}(first_name_l, first_name_r) <= 1",
+                f"{_BOTH_LONG} AND abs(length(first_name_l) - length(first_name_r)) <= 1 "
+                f"AND {_GENDER_COMPATIBLE} AND {{dl}}(first_name_l, first_name_r) <= 1",
                 "Typo: one edit, same gender",
             ),
             PortableLevel(
@@ -130,7 +134,7 @@ def first_name_comparison() -> ComparisonCreator:
 def last_name_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="last_name",
-        comparison_description="Last name: exact, typo (a swap is counted under first name)",
+        comparison_description="Last name: exact, one-edit typo (a swap is counted under first name)",
         comparison_levels=[
             cll.NullLevel("last_name"),
             cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
@@ -138,8 +142,10 @@ def last_name_comparison() -> ComparisonCreator:
             PortableLevel(_SWAPPED, "First and last name swapped (counted under first name)").configure(
                 is_null_level=True
             ),
-            cll.DamerauLevenshteinLevel("last_name", 1).configure(label_for_charts="Typo: one edit"),
-            cll.JaroWinklerLevel("last_name", 0.9).configure(label_for_charts="Similar: Jaro-Winkler >= 0.9"),
+            PortableLevel(
+                "abs(length(last_name_l) - length(last_name_r)) <= 1 AND {dl}(last_name_l, last_name_r) <= 1",
+                "Typo: one edit",
+            ),
             cll.ElseLevel().configure(label_for_charts="Different last names"),
         ],
     )
