@@ -184,7 +184,7 @@ def run_match(
         chunks=outcome.chunks,
         chunks_reused=outcome.chunks_reused,
         rule_counts=outcome.rule_counts,
-        timings={**timings, **{f"train.{k}": v for k, v in outcome.training_timings.items()}},
+        timings=_with_substeps(timings, "train", outcome.training_timings),
         outputs=outputs,
     )
     run_file = processed_dir / RUN_FILE
@@ -199,6 +199,16 @@ def run_match(
         result.review_pairs,
     )
     return result
+
+
+def _with_substeps(timings: dict[str, float], step: str, substeps: dict[str, float]) -> dict[str, float]:
+    """``timings`` with ``step.<name>`` entries placed right after ``step``."""
+    ordered: dict[str, float] = {}
+    for name, seconds in timings.items():
+        ordered[name] = seconds
+        if name == step:
+            ordered.update({f"{step}.{k}": v for k, v in substeps.items()})
+    return ordered
 
 
 def _write_outputs(
