@@ -94,8 +94,16 @@ class ValidationWorker:
 def validate_parquet(
     paths: dict[str, Path], settings: Settings, out_dir: Path, today: dt.date | None = None
 ) -> ValidationReport:
-    """:func:`run_validation` over Parquet files (what the worker process runs)."""
-    frames = {name: pl.read_parquet(path) for name, path in paths.items()}
+    """:func:`run_validation` over Parquet files (what the worker process runs).
+
+    Reads only the columns the checks use: the worker's memory is GX's pandas copies, not the data.
+    """
+    checks = build_checks(settings, today)
+    frames = {}
+    for name, path in paths.items():
+        wanted = {c.column for c in checks if c.table == name} | {"source_system"}
+        present = [c for c in pl.read_parquet_schema(path) if c in wanted]
+        frames[name] = pl.read_parquet(path, columns=present)
     return run_validation(frames, settings, out_dir, today=today)
 
 
