@@ -190,9 +190,15 @@ def main() -> int:
     for step, seconds in first.timings.items():
         line(f"    {step}", seconds)
     for table in first.tables:
-        if table.merge_seconds >= 0.05:
-            line(f"        merge {table.table} ({table.inserted:,} rows)", table.merge_seconds)
+        if table.copy_seconds + table.merge_seconds >= 0.05:
+            line(
+                f"        copy+merge {table.table} ({table.inserted:,} rows)",
+                table.copy_seconds + table.merge_seconds,
+            )
     line("ours, rerun with no changes", rerun)
+    for step, seconds in again.timings.items():
+        if seconds >= 0.05:
+            line(f"    {step}", seconds)
     line("raw psql \\copy into unindexed copies (one transaction)", raw)
     line("psql \\copy straight into the real tables (keys, FKs, audit)", floor)
     sampled = "" if sent == total else f" (sample {sent:,} of {total:,} rows, extrapolated)"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from load_support import new_database, write_processed
+from load_support import checksums, new_database, run_child, write_processed
 
 from crm_pipeline.config import Settings
 from crm_pipeline.db import migrate
@@ -85,3 +85,21 @@ def test_bulk_path_is_refused_on_a_loaded_database_and_for_direct_use(db_url: st
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM crm_private.load_bulk_ddl")
     assert _keys_and_indexes(db_url) == loaded
+
+
+@pytest.mark.parametrize("point", ["copy:customer_source_map", "merge:leads"])
+def test_first_load_killed_mid_way_leaves_the_schema_whole_and_reruns(
+    point: str, db_url: str, tmp_path: Path
+) -> None:
+    migrated, empty = _keys_and_indexes(db_url), checksums(db_url)
+    processed = write_processed(tmp_path / "v1")
+
+    child = run_child(processed, db_url, point, tmp_path / "paused")
+    child.kill()  # SIGKILL with every foreign key and secondary index dropped, uncommitted
+    child.wait(timeout=30)
+
+    assert _keys_and_indexes(db_url) == migrated
+    assert checksums(db_url) == empty
+    result = run_load(processed, Settings(database_url=db_url, home=tmp_path / "h"))
+    assert "rebuild" in result.timings
+    assert _keys_and_indexes(db_url) == migrated

@@ -94,10 +94,15 @@ def create_staging_sql(spec: MergeSpec) -> sql.Composed:
     )
 
 
-def copy_sql(spec: MergeSpec) -> sql.Composed:
-    """COPY in CSV: an unquoted empty field is NULL, a quoted one ``""`` an empty string."""
-    return sql.SQL("COPY {stg} ({cols}) FROM STDIN (FORMAT csv)").format(
-        stg=sql.Identifier(spec.staging_table), cols=_cols(spec.staged_columns)
+def copy_sql(spec: MergeSpec, *, into_final: bool = False) -> sql.Composed:
+    """COPY in CSV: an unquoted empty field is NULL, a quoted one ``""`` an empty string.
+
+    Into the staging table, or with ``into_final`` straight into the final table (a first load into
+    empty tables: nothing to compare with; stamp columns take their ``DEFAULT now()``).
+    """
+    return sql.SQL("COPY {target} ({cols}) FROM STDIN (FORMAT csv)").format(
+        target=sql.Identifier(spec.table if into_final else spec.staging_table),
+        cols=_cols(spec.staged_columns),
     )
 
 
@@ -216,12 +221,13 @@ def copy_chunks(
     chunks: Iterable[bytes],
     *,
     after_first_chunk: Callable[[], None] | None = None,
+    into_final: bool = False,
 ) -> None:
-    """Stream CSV chunks into the staging table with one ``COPY``.
+    """Stream CSV chunks into the staging table (or, ``into_final``, the final table) with one ``COPY``.
 
     ``after_first_chunk`` runs while the COPY is still open (the crash tests stop there).
     """
-    with conn.cursor() as cur, cur.copy(copy_sql(spec)) as copy:
+    with conn.cursor() as cur, cur.copy(copy_sql(spec, into_final=into_final)) as copy:
         first = True
         for chunk in chunks:
             copy.write(chunk)
