@@ -88,10 +88,11 @@ def score_on_spark(
 
         blocked = linker.inference.compute_blocked_pairs_for_predict()
         names = rule_names()
-        counts = {
-            names[int(row["match_key"])]: int(row["count"])
+        by_key = {
+            int(row["match_key"]): int(row["count"])
             for row in blocked.as_spark_dataframe().groupBy("match_key").count().collect()
         }
+        counts = {names[k]: by_key[k] for k in sorted(by_key)}  # in rule order, like DuckDB's
         predictions = linker.inference.predict(
             threshold_match_probability=min_probability, warning_mode="never"
         )
