@@ -175,8 +175,11 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> str:
-    """Order-independent fingerprint of a table's content (count + xor of row hashes)."""
-    cols = ", ".join(columns)
-    row: Any = con.execute(f"SELECT count(*), bit_xor(hash({cols})) FROM {table}").fetchall()[0]
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Order-independent fingerprint of a table's whole content (count + xor of row hashes).
+
+    Every column counts, the derived match keys included, so a change in how keys are derived
+    invalidates old checkpoints even when the input rows are the same.
+    """
+    row: Any = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} AS t").fetchall()[0]
     return f"{duckdb.__version__}:{row[0]}:{row[1]}"

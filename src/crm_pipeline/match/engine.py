@@ -17,6 +17,7 @@ with conflict-aware clustering.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,12 +41,6 @@ from crm_pipeline.match.train import train
 log = logging.getLogger(__name__)
 
 Backend = Literal["duckdb", "spark"]
-
-FINGERPRINT_COLUMNS = [
-    "uid", "first_name", "middle_name", "last_name", "name_suffix", "email", "phone", "phone2",
-    "street", "unit", "city", "state", "zip", "dest_street", "dest_city", "dest_zip",
-]  # fmt: skip
-
 
 @dataclass
 class EngineOutcome:
@@ -71,8 +66,6 @@ def review_band(threshold: float, band: float) -> tuple[float, float]:
     The lower edge is ``threshold − band``; the upper edge mirrors it on the match-weight
     (log-odds) scale, so the band is symmetric in evidence: with 0.95 ± 0.15 it is [0.80, 0.989).
     """
-    import math
-
     lower = min(max(threshold - band, 1e-9), threshold)
     w_t = math.log2(threshold / (1 - threshold))
     w_low = math.log2(lower / (1 - lower))
@@ -140,7 +133,7 @@ class MatchEngine:
         timings["train" if trained else "load_model"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        fingerprint = table_fingerprint(self.con, MATCH_INPUT_TABLE, FINGERPRINT_COLUMNS)
+        fingerprint = table_fingerprint(self.con, MATCH_INPUT_TABLE)
         key = run_key(fingerprint, digest, spec.SPEC_VERSION, round(self.min_probability, 6), self.backend)
         store = CheckpointStore(self.con, self.checkpoint_path)
         try:
