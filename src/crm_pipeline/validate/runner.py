@@ -230,8 +230,26 @@ def _skipped(check: Check, note: str) -> CheckResult:
     )
 
 
+def _gx_module() -> Any:
+    """Import Great Expectations without letting it import PySpark (see ``_worker_init``).
+
+    In this process PySpark is hidden only for the duration of the import, so the Spark backend of
+    the matcher can still import it afterwards.
+    """
+    if "great_expectations" in sys.modules or "pyspark" in sys.modules:
+        import great_expectations as gx
+
+        return gx
+    sys.modules["pyspark"] = None  # type: ignore[assignment]
+    try:
+        import great_expectations as gx
+    finally:
+        del sys.modules["pyspark"]
+    return gx
+
+
 def _context(docs_dir: Path) -> Any:
-    import great_expectations as gx
+    gx = _gx_module()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
