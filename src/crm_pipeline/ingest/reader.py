@@ -174,24 +174,24 @@ def _parse_fast(lines: list[str], d: str) -> ParsedText | None:
             empty_issues(),
             blank_lines=blank_lines,
         )
-    header_line = int(records["line"][0])
-    header = _split_one(records["text"][0], d)
-    ncols = _effective_width(header)
-    header = header[:ncols]
-    body = records.slice(1)
-
     has_quote = pl.col("text").str.contains('"', literal=True)
     reduced = (
         pl.when(has_quote)
         .then(pl.col("text").str.replace_all(_QUOTED_FIELD, _PLACEHOLDER))
         .otherwise(pl.col("text"))
     )
-    body = body.with_columns(reduced=reduced)
+    records = records.with_columns(reduced=reduced)
     malformed = pl.col("reduced").str.contains('"', literal=True) | pl.col("reduced").str.contains(
         f"[^{dre}]{_PLACEHOLDER}|{_PLACEHOLDER}[^{dre}]"
     )
-    if body.select(malformed.any()).item():
+    if records.select(malformed.any()).item():  # the header included
         return None
+
+    header_line = int(records["line"][0])
+    header = _split_one(records["text"][0], d)
+    ncols = _effective_width(header)
+    header = header[:ncols]
+    body = records.slice(1)
 
     # empty trailing fields beyond the header's width are fine (trailing delimiters): cut every
     # empty trailing field, then pad back to the header's width
@@ -320,7 +320,11 @@ def _parse_slow(text: str, d: str) -> ParsedText:
 
 
 def _split_one(text: str, d: str) -> list[str]:
-    return next(csv.reader([text], delimiter=d, quotechar='"'), [])
+    """The fields of one record's text (quoted newlines allowed)."""
+    try:
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=d, quotechar='"'), [])
+    except csv.Error:  # not reachable for well-formed records; never let a record crash the stage
+        return text.split(d)
 
 
 def _effective_width(header: list[str]) -> int:

@@ -131,6 +131,12 @@ def test_malformed_quotes_follow_the_csv_module() -> None:
     assert parsed.rows.rows() == [(2, "1", '5" box', "3"), (3, "2", "xy", "4")]
 
 
+def test_a_malformed_header_never_crashes() -> None:
+    parsed = parse_text('\x02"\n\x02\n1,2\n')
+    assert parsed.slow_path
+    assert parsed.rows_in == parsed.rows.height + parsed.issues.height
+
+
 def test_header_only_and_empty_text() -> None:
     assert parse_text("a,b\n").rows.height == 0
     empty = parse_text("")
