@@ -99,18 +99,6 @@ class _Builder:
         )
 
 
-def _in_range(parsed: pl.DataFrame) -> pl.DataFrame:
-    """A readable move date outside the plausible range is quarantined here (rule
-    ``date_out_of_range``), not passed on to stop the whole run at the range check of validation."""
-    from crm_pipeline.validate.suites import EARLIEST_DATE, latest_date
-
-    out_of_range = pl.col("value").is_not_null() & ~pl.col("value").is_between(EARLIEST_DATE, latest_date())
-    return parsed.with_columns(
-        date_error=pl.when(out_of_range).then(pl.lit("date_out_of_range")).otherwise(pl.col("date_error")),
-        value=pl.when(out_of_range).then(None).otherwise(pl.col("value")),
-    )
-
-
 def transform(rows: pl.DataFrame, profile: Profile) -> Transformed:
     """Clean the fields of ``rows`` (``line`` + one raw string column per profile field)."""
     b = _Builder(rows)
@@ -143,7 +131,7 @@ def transform(rows: pl.DataFrame, profile: Profile) -> Transformed:
         b.take(branches.normalize_branches(rows["branch"]), {"branch": "branch"}, source="branch")
     for key in ("service_date", "move_date"):
         if b.has(key):
-            b.take(_in_range(dates.parse_dates(rows[key])), {"value": key}, source=key)
+            b.take(dates.parse_dates(rows[key]), {"value": key}, source=key)
     if b.has("created_at"):
         b.take(dates.parse_datetimes(rows["created_at"]), {"value": "created_at"}, source="created_at")
     if b.has("status"):
