@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 Backend = Literal["duckdb", "spark"]
 
+
 @dataclass
 class EngineOutcome:
     model_path: Path

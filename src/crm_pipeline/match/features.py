@@ -47,6 +47,8 @@ PERSON_COLUMNS: tuple[str, ...] = (
 
 #: Rows sharing a block-key value beyond this many do not form a block on that key.
 MAX_BLOCK_SIZE = 100
+#: Same for the name block (last name + first-name variant): common names need a bit more room.
+MAX_NAME_BLOCK_SIZE = 200
 
 MATCH_INPUT_TABLE = "match_input"
 
@@ -185,11 +187,24 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
         f"{blk} ON {blk}.v = m.{col}"
         for col, blk in capped.items()
     )
+    # the name block (last name + a first-name variant) drops the variants that, with this last
+    # name, are shared by more than MAX_NAME_BLOCK_SIZE rows ("John Smith" in a big city)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE match_crowded_names AS
+        SELECT last_name, v AS variant FROM (
+            SELECT last_name, unnest(first_variants) AS v FROM match_names WHERE last_name IS NOT NULL
+        ) GROUP BY ALL HAVING count(*) > {MAX_NAME_BLOCK_SIZE}
+        """
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {MATCH_INPUT_TABLE} AS
         SELECT
             m.*,
+            CASE WHEN c.crowded IS NULL THEN m.first_variants
+                 ELSE list_filter(m.first_variants, lambda v: NOT list_contains(c.crowded, v)) END
+                AS first_variants_blk,
             b.email_user,
             b.email_user_digits,
             {", ".join(f"{blk}.v AS {blk}" for blk in capped.values())}
@@ -197,11 +212,13 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
         LEFT JOIN match_mailboxes b ON b.email_local = m.email_local
             AND b.first_name IS NOT DISTINCT FROM m.first_name
             AND b.last_name IS NOT DISTINCT FROM m.last_name
+        LEFT JOIN (SELECT last_name, list(variant) AS crowded FROM match_crowded_names GROUP BY 1) c
+            ON c.last_name = m.last_name
         {joins}
         ORDER BY m.unique_id
         """
     )
-    for temp in ("match_src", "match_norm", "match_names", "match_mailboxes"):
+    for temp in ("match_src", "match_norm", "match_names", "match_mailboxes", "match_crowded_names"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     n = con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0]
     log.info("match input: %d person records, %d distinct names", n, len(table.keys))

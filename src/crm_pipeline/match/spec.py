@@ -285,7 +285,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator]:
     return [
         block_on("email_blk"),  # same email (typos, nicknames, movers who kept their email)
         block_on("phone_blk"),  # same last 7 phone digits (changed email, moved, area code)
-        block_on("last_name", "first_variants", arrays_to_explode=["first_variants"]),  # name or nickname
+        block_on("last_name", "first_variants_blk", arrays_to_explode=["first_variants_blk"]),  # (nick)name
         block_on("addr_blk"),  # same address (changed email and phone)
         CustomRule("l.dest_blk = r.addr_blk"),  # l moved to r's address
         CustomRule("l.addr_blk = r.dest_blk"),  # r moved to l's address
