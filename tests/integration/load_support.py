@@ -439,11 +439,11 @@ CHECKSUM_QUERIES: dict[str, str] = {
 }
 
 
-def checksums(url: str) -> dict[str, tuple[int, str]]:
-    """Per final table: (row count, md5 of its ordered rows)."""
+def checksums(url: str, queries: dict[str, str] | None = None) -> dict[str, tuple[int, str]]:
+    """Per final table: (row count, md5 of its ordered rows); ``queries`` defaults to the load's."""
     out: dict[str, tuple[int, str]] = {}
     with psycopg.connect(url) as conn:
-        for table, query in CHECKSUM_QUERIES.items():
+        for table, query in (queries or CHECKSUM_QUERIES).items():
             row = conn.execute(
                 f"SELECT count(*), coalesce(md5(string_agg(q::text, E'\\n')), '') FROM ({query}) AS q"
             ).fetchone()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from load_support import CHECKSUM_QUERIES, new_database
+from load_support import CHECKSUM_QUERIES, checksums, new_database
 
 from crm_pipeline.generate.main import generate
 
@@ -39,15 +39,7 @@ FINAL_TABLE_QUERIES = {
 
 
 def final_tables(url: str) -> dict[str, tuple[int, str]]:
-    out: dict[str, tuple[int, str]] = {}
-    with psycopg.connect(url) as conn:
-        for table, query in FINAL_TABLE_QUERIES.items():
-            row = conn.execute(
-                f"SELECT count(*), coalesce(md5(string_agg(q::text, E'\\n')), '') FROM ({query}) AS q"
-            ).fetchone()
-            assert row is not None
-            out[table] = (int(row[0]), str(row[1]))
-    return out
+    return checksums(url, FINAL_TABLE_QUERIES)
 
 
 def count(url: str, query: str) -> int:
