@@ -12,6 +12,7 @@ Column names follow ``docs/contracts.md``. Three kinds of columns:
 from __future__ import annotations
 
 from crm_pipeline.db.merge import MergeSpec
+from crm_pipeline.unify.golden import CUSTOMER_COLUMNS
 
 BRANCHES = MergeSpec(table="branches", key=("name",), columns=())
 BRANCH_ALIASES = MergeSpec(table="branch_aliases", key=("alias",), columns=("branch_id",))
@@ -78,26 +79,7 @@ SOURCE_PERSON_RECORDS = MergeSpec(
 CUSTOMERS = MergeSpec(
     table="customers",
     key=("customer_id",),
-    columns=(
-        "first_name",
-        "middle_name",
-        "last_name",
-        "name_suffix",
-        "email",
-        "phone",
-        "phone2",
-        "street",
-        "unit",
-        "city",
-        "state",
-        "zip",
-        "branch",
-        "first_seen",
-        "last_seen",
-        "n_records",
-        "source_systems",
-        "smartmoving_customer_id",
-    ),
+    columns=tuple(c for c in CUSTOMER_COLUMNS if c != "customer_id"),  # the golden record, as unify writes it
     stamps=(("updated_at", "now"),),
 )
 
