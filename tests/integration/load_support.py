@@ -28,6 +28,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from crm_pipeline.models import CleanPerson
+
 CHILD = Path(__file__).with_name("load_child.py")
 
 SM_CUSTOMERS = "sm_customers.csv"
@@ -38,38 +40,7 @@ REJECTED = "notes.csv"
 
 BRANCHES = ["Boston", "Chicago", "New York City"]
 
-PERSON_COLUMNS = [
-    "uid",
-    "file",
-    "line",
-    "record_id",
-    "profile",
-    "source_system",
-    "source_customer_id",
-    "name_title",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "name_suffix",
-    "email",
-    "phone",
-    "phone_ext",
-    "phone_type",
-    "phone2",
-    "street",
-    "unit",
-    "city",
-    "state",
-    "zip",
-    "zip4",
-    "branch",
-    "created_at",
-    "event_date",
-    "dest_street",
-    "dest_city",
-    "dest_state",
-    "dest_zip",
-]
+PERSON_COLUMNS = list(CleanPerson.model_fields)  # the contract's persons.parquet columns, in order
 
 
 def customer_id(n: int) -> str:

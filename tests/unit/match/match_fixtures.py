@@ -16,16 +16,12 @@ from typing import Any
 import polars as pl
 
 from crm_pipeline.config import Settings
+from crm_pipeline.models import CleanPerson
 
 REPO = Path(__file__).resolve().parents[3]
 COMMITTED_MODEL = REPO / "models" / "person_model.json"
 
-PERSON_COLUMNS = [
-    "uid", "file", "line", "record_id", "profile", "source_system", "source_customer_id", "name_title",
-    "first_name", "middle_name", "last_name", "name_suffix", "email", "phone", "phone_ext", "phone_type",
-    "phone2", "street", "unit", "city", "state", "zip", "zip4", "branch", "created_at", "event_date",
-    "dest_street", "dest_city", "dest_state", "dest_zip",
-]  # fmt: skip
+PERSON_COLUMNS = list(CleanPerson.model_fields)  # the contract's persons.parquet columns, in order
 
 _PROFILE = {
     "sm_customers.csv": ("smartmoving_customers", "smartmoving"),
