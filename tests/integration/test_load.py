@@ -91,6 +91,12 @@ def test_first_load_fills_every_table_as_crm_loader_with_keys_and_audit(db_url: 
         "SELECT operation, db_role, application_name, count(*) FROM audit_log GROUP BY 1, 2, 3",
     ) == [("INSERT", "crm_loader", "crm-pipeline load", 12)]
     assert result.audited_changes == 12
+    # the first load writes the audit rows in bulk: the same rows the trigger writes
+    assert _rows(
+        db_url,
+        "SELECT count(*) FROM audit_log a JOIN customers c ON c.customer_id = a.row_pk"
+        " WHERE a.new_row = to_jsonb(c) AND a.old_row IS NULL AND a.changed_columns IS NULL",
+    ) == [(12,)]
     assert {
         r[0] for r in _rows(db_url, "SELECT tgenabled FROM pg_trigger WHERE tgname LIKE 'customers_audit%'")
     } == {"A"}

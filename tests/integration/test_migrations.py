@@ -71,6 +71,8 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "audit_id", "table_name", "operation", "row_pk", "old_row", "new_row", "changed_columns",
         "txid", "db_role", "application_name", "changed_at",
     ),
+    "table_writes": ("table_name", "writes"),
+    "load_table_state": ("table_name", "content_hash", "writes", "run_id", "recorded_at"),
 }
 BRANCHES_YAML = Path(db.__file__).parents[1] / "clean" / "branches.yaml"
 

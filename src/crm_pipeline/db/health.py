@@ -23,7 +23,7 @@ EXPECTED_ROLES: dict[str, bool] = {
     "crm_reader": True,
     "crm_api_sync": True,
 }
-#: (table, trigger) pairs migration 0003 creates.
+#: (table, trigger) pairs migrations 0003 and 0008 create.
 EXPECTED_TRIGGERS: tuple[tuple[str, str], ...] = (
     *(
         (table, f"{table}_audit_{op}")
@@ -31,6 +31,20 @@ EXPECTED_TRIGGERS: tuple[tuple[str, str], ...] = (
         for op in ("insert", "update", "delete", "truncate")
     ),
     ("audit_log", "audit_log_append_only"),
+    # migration 0008: the write counts that tell the load a table is unchanged since its last load
+    *(
+        (table, f"{table}_count_writes")
+        for table in (
+            "source_files",
+            "quarantine",
+            "source_person_records",
+            "match_runs",
+            "customers",
+            "customer_source_map",
+            "source_job_records",
+            "leads",
+        )
+    ),
 )
 _ENABLED = {"A": "always", "O": "origin", "R": "replica", "D": "disabled"}
 

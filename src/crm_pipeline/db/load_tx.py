@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from psycopg import sql
@@ -50,12 +52,54 @@ def begin_load(
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(LOAD_LOCK_NAME),))
 
 
+def lock_tables(conn: Connection, tables: Iterable[str]) -> None:
+    """``SHARE ROW EXCLUSIVE`` on the load's tables until COMMIT: readers go on, other writers wait.
+
+    So nobody can change a table between the load's check that it is unchanged since the last load
+    (``unchanged_tables``) and the COMMIT that records it again.
+    """
+    conn.execute(
+        sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+        )
+    )
+
+
+def unchanged_tables(conn: Connection, hashes: dict[str, str]) -> set[str]:
+    """Tables whose staged rows hash as the last load's did and that nobody wrote since.
+
+    ``load_table_state`` (migration 0008) holds, per table, the hash of the rows the last load
+    staged and the table's write count (``table_writes``, counted by a trigger on every statement
+    that writes the table) right after that load. Both equal = the table holds exactly those rows.
+    """
+    rows = conn.execute(
+        "SELECT s.table_name FROM load_table_state s JOIN table_writes w USING (table_name)"
+        " WHERE s.writes = w.writes AND s.content_hash = (%s::jsonb ->> s.table_name)",
+        (Jsonb(hashes),),
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def record_table_states(conn: Connection, *, run_id: str, hashes: dict[str, str]) -> None:
+    """After the load's last write (same transaction): each table's staged-rows hash and its write
+    count now, for the next load's ``unchanged_tables``."""
+    conn.execute(
+        "INSERT INTO load_table_state (table_name, content_hash, writes, run_id, recorded_at)"
+        " SELECT w.table_name, h.value, w.writes, %s, now()"
+        " FROM table_writes w JOIN jsonb_each_text(%s::jsonb) AS h ON h.key = w.table_name"
+        " ON CONFLICT (table_name) DO UPDATE SET content_hash = excluded.content_hash,"
+        " writes = excluded.writes, run_id = excluded.run_id, recorded_at = excluded.recorded_at",
+        (run_id, Jsonb(hashes)),
+    )
+
+
 def bulk_begin(conn: Connection) -> bool:
     """First load only: set the load tables' secondary indexes and foreign keys aside.
 
-    ``load_bulk_begin()`` (migration 0007, ``SECURITY DEFINER`` as the tables' owner) locks the
-    load's tables and, only when all of them are empty, drops their foreign keys and the indexes
-    that back no constraint, remembering the definitions. Returns whether it did; then
+    ``load_bulk_begin()`` (migrations 0007/0008, ``SECURITY DEFINER`` as the tables' owner) locks
+    the load's tables and, only when all of them are empty, drops their foreign keys (and those
+    pointing at them), the indexes that back no constraint and the primary keys, and disables the
+    audit INSERT trigger, remembering it all. Returns whether it did; then
     ``bulk_end`` must run before COMMIT (a deferred trigger refuses the COMMIT otherwise).
     """
     row = conn.execute("SELECT load_bulk_begin()").fetchone()
@@ -63,8 +107,10 @@ def bulk_begin(conn: Connection) -> bool:
 
 
 def bulk_end(conn: Connection) -> int:
-    """Rebuild the indexes and re-add (and so validate, in bulk) the foreign keys ``bulk_begin``
-    set aside; returns how many. A row that breaks a key fails here and rolls the load back."""
+    """Rebuild the primary keys and indexes, re-add (and so validate, in bulk) the foreign keys
+    ``bulk_begin`` set aside, write the audit rows of the inserted rows in one statement and enable
+    the audit trigger again; returns how many items. A row that breaks a key fails here and rolls
+    the load back."""
     row = conn.execute("SELECT load_bulk_end()").fetchone()
     return int(row[0]) if row else 0
 
@@ -183,21 +229,65 @@ def orphan_customers(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def analyze(target: Target, tables: Iterable[str]) -> list[str]:
-    """ANALYZE the tables: fresh planner statistics after a bulk change.
+def analyze(target: Target, tables: Iterable[str], *, workers: int = 2) -> list[str]:
+    """ANALYZE the columns the planner joins and filters on, two tables at a time.
+
+    Which columns: every column of an index or a constraint of the table (keys, foreign keys,
+    ``(file_name, record_id)``, ``customer_id``…) — what the pipeline's own joins and lookups need
+    estimates for, at once. A column-list ANALYZE does not reset the table's count of changed rows,
+    so autovacuum's auto-analyze still runs on it shortly after (within ``autovacuum_naptime``)
+    and completes the statistics of every other column in the background. ``workers`` connections
+    share the tables, largest first (the machine's cores work in parallel; one ANALYZE uses one).
 
     Runs as the admin user: ANALYZE needs the table owner's rights (``crm_owner``; PostgreSQL < 17
     has no grantable MAINTAIN right) and ``crm_loader`` is deliberately not the owner. Returns the
     server's warnings (it skips, with a WARNING, a table the role may not analyze).
     """
+    wanted = list(tables)
+    if not wanted:
+        return []
+    with connect(target, "admin", autocommit=True, application_name="crm-pipeline load") as conn:
+        with translate_errors():
+            plan = conn.execute(_KEY_COLUMNS_SQL, (wanted,)).fetchall()
+    statements = [
+        sql.SQL("ANALYZE {} ({})").format(
+            sql.Identifier(str(table)), sql.SQL(", ").join(sql.Identifier(str(c)) for c in columns)
+        )
+        for table, columns, _pages in plan
+    ]
+    queues: list[list[sql.Composed]] = [[] for _ in range(max(1, min(workers, len(statements))))]
+    loads = [0] * len(queues)
+    for statement, (_t, _c, size) in zip(statements, plan, strict=True):  # largest first: LPT
+        i = loads.index(min(loads))
+        queues[i].append(statement)
+        loads[i] += int(size) + 1
+    with ThreadPoolExecutor(max_workers=len(queues)) as pool:
+        results = list(pool.map(partial(_run_analyze, target), queues))
+    return [notice for notices in results for notice in notices]
+
+
+#: Per table (largest first): the columns of its indexes and constraints, and its size in bytes.
+_KEY_COLUMNS_SQL = """
+SELECT c.relname, array_agg(a.attname ORDER BY a.attnum), max(pg_relation_size(c.oid))
+FROM pg_class c
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY (%s)
+  AND (EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND a.attnum = ANY (i.indkey))
+       OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND a.attnum = ANY (k.conkey)))
+GROUP BY c.relname
+ORDER BY 3 DESC, c.relname
+"""
+
+
+def _run_analyze(target: Target, statements: list[sql.Composed]) -> list[str]:
     notices: list[str] = []
 
     def keep(diag: Any) -> None:
         notices.append(str(diag.message_primary))
 
-    statement = sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))
     with connect(target, "admin", autocommit=True, application_name="crm-pipeline load") as conn:
         conn.add_notice_handler(keep)
         with translate_errors():
-            conn.execute(statement)
+            for statement in statements:
+                conn.execute(statement)
     return notices

@@ -150,6 +150,23 @@ def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES
     )
 
 
+def content_hash(spec: MergeSpec, frame: pl.DataFrame) -> str:
+    """A digest of the rows a load stages for ``spec``: its key and data columns, in input order.
+
+    Lineage columns (``run_id``, ``match_run_id``) are left out: they are written, never compared,
+    so they must not make an unchanged table look changed. Each row is hashed by Polars (in Rust,
+    two seeds: 128 bits per row) and the row hashes go through SHA-256 with the column names, types
+    and the Polars version (its row hash is only stable within a version; a new version therefore
+    costs one full merge, never a wrong skip).
+    """
+    data = frame.select([*spec.key, *spec.columns])
+    digest = hashlib.sha256(f"polars {pl.__version__}|{spec.table}|{data.schema}".encode())
+    digest.update(data.height.to_bytes(8, "big"))
+    for seed in (0, 0x5EED):
+        digest.update(data.hash_rows(seed=seed).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def csv_chunks(frame: pl.DataFrame, rows_per_chunk: int = 50_000) -> Iterator[bytes]:
     """The frame as CSV without header, in chunks for ``COPY … (FORMAT csv)`` (null = empty field)."""
     for part in frame.iter_slices(n_rows=rows_per_chunk):

@@ -18,7 +18,8 @@ class TableCounts:
     """What the load did to one final table.
 
     ``staged``: rows in this load's input; ``unchanged`` = staged − inserted − updated;
-    ``deleted``: rows of reloaded files that the input no longer has.
+    ``deleted``: rows of reloaded files that the input no longer has; ``skipped``: the staged rows
+    hash as the last load's and nobody wrote the table since, so it was not compared at all.
     """
 
     table: str
@@ -28,6 +29,7 @@ class TableCounts:
     deleted: int = 0
     copy_seconds: float = 0.0
     merge_seconds: float = 0.0
+    skipped: bool = False
 
     @property
     def unchanged(self) -> int:
@@ -88,6 +90,7 @@ def ledger_counts_json(
                 "updated": t.updated,
                 "unchanged": t.unchanged,
                 "deleted": t.deleted,
+                "skipped": t.skipped,
             }
             for t in tables
         },
@@ -104,6 +107,9 @@ def summary_tables(result: LoadResult) -> tuple[Table, Table]:
     caption = f"{result.audited_changes:,} audited customer change(s)"
     if result.orphan_customers:
         caption += f"; {result.orphan_customers:,} customer(s) no source row maps to any more (kept)"
+    skipped = sum(t.skipped for t in result.tables)
+    if skipped:
+        caption += f"; {skipped} table(s) unchanged since the last load (not compared)"
     if result.attempts > 1:
         caption += f"; committed on attempt {result.attempts}"
     rows = Table(

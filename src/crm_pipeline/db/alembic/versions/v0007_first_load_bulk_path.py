@@ -49,38 +49,12 @@ LOAD_TABLES = (
 )
 
 
-def upgrade() -> None:
+def bulk_functions_sql() -> str:
+    """``load_bulk_begin()`` / ``load_bulk_end()`` as this revision defines them (0008 replaces them
+    and restores these on downgrade)."""
     tables_array = "ARRAY[" + ", ".join(f"'{t}'" for t in LOAD_TABLES) + "]::text[]"
     empty_checks = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t})" for t in LOAD_TABLES)
-    # The definitions' table lives outside ``public`` (the contract's tables): a schema of its own
-    # that only crm_owner can use.
-    op.execute("CREATE SCHEMA crm_private AUTHORIZATION crm_owner")
-    op.execute("REVOKE ALL ON SCHEMA crm_private FROM PUBLIC")
-    op.execute("SET ROLE crm_owner")
-    op.execute("""
-    CREATE TABLE crm_private.load_bulk_ddl (
-      ord        integer PRIMARY KEY,
-      kind       text NOT NULL CHECK (kind IN ('index', 'fkey')),
-      table_name text NOT NULL,
-      name       text NOT NULL,
-      definition text NOT NULL
-    );
-    REVOKE ALL ON crm_private.load_bulk_ddl FROM PUBLIC;
-
-    CREATE FUNCTION load_bulk_ddl_must_be_empty() RETURNS trigger
-      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM crm_private.load_bulk_ddl) THEN
-        RAISE EXCEPTION 'load_bulk_begin() without load_bulk_end(): indexes and foreign keys are '
-          'not back, refusing to commit';
-      END IF;
-      RETURN NULL;
-    END $$;
-    CREATE CONSTRAINT TRIGGER load_bulk_ddl_restored AFTER INSERT ON crm_private.load_bulk_ddl
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION load_bulk_ddl_must_be_empty();
-    ALTER TABLE crm_private.load_bulk_ddl ENABLE ALWAYS TRIGGER load_bulk_ddl_restored;
-    """)
-    op.execute(f"""
+    return f"""
     CREATE FUNCTION load_bulk_begin() RETURNS boolean
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     DECLARE
@@ -140,6 +114,40 @@ def upgrade() -> None:
       RETURN n;
     END $$;
 
+"""
+
+
+def upgrade() -> None:
+    # The definitions' table lives outside ``public`` (the contract's tables): a schema of its own
+    # that only crm_owner can use.
+    op.execute("CREATE SCHEMA crm_private AUTHORIZATION crm_owner")
+    op.execute("REVOKE ALL ON SCHEMA crm_private FROM PUBLIC")
+    op.execute("SET ROLE crm_owner")
+    op.execute("""
+    CREATE TABLE crm_private.load_bulk_ddl (
+      ord        integer PRIMARY KEY,
+      kind       text NOT NULL CHECK (kind IN ('index', 'fkey')),
+      table_name text NOT NULL,
+      name       text NOT NULL,
+      definition text NOT NULL
+    );
+    REVOKE ALL ON crm_private.load_bulk_ddl FROM PUBLIC;
+
+    CREATE FUNCTION load_bulk_ddl_must_be_empty() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM crm_private.load_bulk_ddl) THEN
+        RAISE EXCEPTION 'load_bulk_begin() without load_bulk_end(): indexes and foreign keys are '
+          'not back, refusing to commit';
+      END IF;
+      RETURN NULL;
+    END $$;
+    CREATE CONSTRAINT TRIGGER load_bulk_ddl_restored AFTER INSERT ON crm_private.load_bulk_ddl
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION load_bulk_ddl_must_be_empty();
+    ALTER TABLE crm_private.load_bulk_ddl ENABLE ALWAYS TRIGGER load_bulk_ddl_restored;
+    """)
+    op.execute(bulk_functions_sql())
+    op.execute("""
     REVOKE ALL ON FUNCTION load_bulk_begin(), load_bulk_end(), load_bulk_ddl_must_be_empty() FROM PUBLIC;
     GRANT EXECUTE ON FUNCTION load_bulk_begin(), load_bulk_end() TO crm_loader;
     """)

@@ -1,0 +1,232 @@
+"""Load fast paths: primary keys and audit rows in bulk on a first load; unchanged tables skipped.
+
+**First load** (``load_bulk_begin`` / ``load_bulk_end`` of 0007, replaced here). On top of the
+secondary indexes and foreign keys, ``load_bulk_begin()`` now also sets aside, while every load
+table is empty:
+
+- the **primary keys** of the load tables (and the foreign keys of other tables that point at them,
+  ``jobs`` / ``job_source_map``, which are empty too when the load tables are): one sorted index
+  build after the COPY costs a fraction of growing the index one row at a time;
+- the statement-level **audit INSERT triggers** (``customers``): instead of the trigger copying every
+  inserted row into a transition table and then into ``audit_log``, ``load_bulk_end()`` writes the
+  same audit rows (operation, key, ``to_jsonb`` of the row, txid, ``session_user``,
+  ``application_name``, one timestamp) in one ``INSERT … SELECT`` from the table itself — every row
+  in it was inserted by this transaction, since the table was empty and has been locked
+  ``ACCESS EXCLUSIVE`` since — and enables the trigger again (``ENABLE ALWAYS``).
+
+As in 0007 everything happens inside the load's transaction: a crash rolls the drops and the
+disabled trigger back with the data, and the deferred trigger on ``crm_private.load_bulk_ddl``
+refuses to COMMIT while a recorded definition has not been restored.
+
+**Unchanged tables** (``load_table_state``, ``table_writes``). Every load table gets a
+statement-level trigger (``ENABLE ALWAYS``, ``SECURITY DEFINER``) that counts the statements that
+wrote it — whoever ran them — in ``table_writes``. Each load records per table a hash of the rows it
+staged and the table's write count once its own writes are done (``load_table_state``, same
+transaction). A later load whose staged rows hash the same for a table whose write count has not
+moved since skips that table: its rows are exactly what that load left. Any other write (an
+analyst's UPDATE, a TRUNCATE, a restore through COPY) moves the count and brings the full merge
+back. The load holds ``SHARE ROW EXCLUSIVE`` on its tables, so no other writer can slip in between
+the check and the COMMIT.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from crm_pipeline.db.alembic.versions.v0007_first_load_bulk_path import LOAD_TABLES, bulk_functions_sql
+
+revision = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def _bulk_functions_sql() -> str:
+    tables_array = "ARRAY[" + ", ".join(f"'{t}'" for t in LOAD_TABLES) + "]::text[]"
+    empty_checks = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t})" for t in LOAD_TABLES)
+    return f"""
+    CREATE OR REPLACE FUNCTION load_bulk_begin() RETURNS boolean
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    DECLARE
+      load_tables text[] := {tables_array};
+      r record;
+      n integer := 0;
+    BEGIN
+      LOCK TABLE {", ".join(LOAD_TABLES)} IN ACCESS EXCLUSIVE MODE;
+      IF NOT ({empty_checks}) THEN
+        RETURN false;
+      END IF;
+      IF EXISTS (SELECT 1 FROM crm_private.load_bulk_ddl) THEN
+        RAISE EXCEPTION 'load_bulk_begin() called twice in one transaction';
+      END IF;
+      -- Foreign keys of the load tables and onto them (those must go before the primary keys).
+      FOR r IN
+        SELECT c.conrelid::regclass::text AS table_name, c.conname AS name,
+               pg_get_constraintdef(c.oid) AS definition
+        FROM pg_constraint c
+        WHERE c.contype = 'f'
+          AND (c.conrelid::regclass::text = ANY (load_tables)
+               OR c.confrelid::regclass::text = ANY (load_tables))
+        ORDER BY 1, 2
+      LOOP
+        n := n + 1;
+        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'fkey', r.table_name, r.name, r.definition);
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.table_name, r.name);
+      END LOOP;
+      -- Indexes that back no constraint.
+      FOR r IN
+        SELECT i.indrelid::regclass::text AS table_name, i.indexrelid::regclass::text AS name,
+               pg_get_indexdef(i.indexrelid) AS definition
+        FROM pg_index i
+        WHERE i.indrelid::regclass::text = ANY (load_tables)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        ORDER BY 1, 2
+      LOOP
+        n := n + 1;
+        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'index', r.table_name, r.name, r.definition);
+        EXECUTE format('DROP INDEX %I', r.name);
+      END LOOP;
+      -- Primary keys and unique constraints.
+      FOR r IN
+        SELECT c.conrelid::regclass::text AS table_name, c.conname AS name,
+               pg_get_constraintdef(c.oid) AS definition
+        FROM pg_constraint c
+        WHERE c.contype IN ('p', 'u') AND c.conrelid::regclass::text = ANY (load_tables)
+        ORDER BY 1, 2
+      LOOP
+        n := n + 1;
+        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'key', r.table_name, r.name, r.definition);
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.table_name, r.name);
+      END LOOP;
+      -- Audit INSERT triggers: load_bulk_end() writes their rows in one statement. ``definition``
+      -- keeps the trigger's argument, the key column.
+      FOR r IN
+        SELECT c.relname::text AS table_name, t.tgname::text AS name,
+               convert_from(substring(t.tgargs FROM 1 FOR position('\\x00'::bytea IN t.tgargs) - 1),
+                            'UTF8') AS definition
+        FROM pg_trigger t
+        JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE c.relname::text = ANY (load_tables) AND c.relnamespace = 'public'::regnamespace
+          AND p.proname = 'audit_changes' AND NOT t.tgisinternal
+          AND t.tgtype = 4  -- AFTER INSERT FOR EACH STATEMENT, nothing else
+        ORDER BY 1, 2
+      LOOP
+        n := n + 1;
+        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'audit', r.table_name, r.name, r.definition);
+        EXECUTE format('ALTER TABLE %I DISABLE TRIGGER %I', r.table_name, r.name);
+      END LOOP;
+      RETURN true;
+    END $$;
+
+    CREATE OR REPLACE FUNCTION load_bulk_end() RETURNS integer
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+      SET maintenance_work_mem = '256MB' AS $$
+    DECLARE
+      r record;
+      n integer := 0;
+      v_txid bigint := txid_current();
+      v_role text := session_user;  -- the loader, as in audit_changes()
+      v_app  text := current_setting('application_name', true);
+      v_at   timestamptz := clock_timestamp();
+    BEGIN
+      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'key' ORDER BY ord LOOP
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', r.table_name, r.name, r.definition);
+        n := n + 1;
+      END LOOP;
+      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'index' ORDER BY ord LOOP
+        EXECUTE r.definition;
+        n := n + 1;
+      END LOOP;
+      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'fkey' ORDER BY ord LOOP
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', r.table_name, r.name, r.definition);
+        n := n + 1;
+      END LOOP;
+      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'audit' ORDER BY ord LOOP
+        -- The rows audit_changes() would have written for the load's inserts, in one statement.
+        EXECUTE format($sql$
+          INSERT INTO public.audit_log (table_name, operation, row_pk, old_row, new_row,
+                                        changed_columns, txid, db_role, application_name, changed_at)
+          SELECT %1$L, 'INSERT', t.%2$I::text, NULL, to_jsonb(t), NULL, $1, $2, $3, $4
+          FROM public.%1$I AS t
+        $sql$, r.table_name, r.definition)
+        USING v_txid, v_role, v_app, v_at;
+        EXECUTE format('ALTER TABLE %I ENABLE ALWAYS TRIGGER %I', r.table_name, r.name);
+        n := n + 1;
+      END LOOP;
+      DELETE FROM crm_private.load_bulk_ddl;
+      RETURN n;
+    END $$;
+    """
+
+
+def upgrade() -> None:
+    op.execute("SET ROLE crm_owner")
+    op.execute("""
+    ALTER TABLE crm_private.load_bulk_ddl DROP CONSTRAINT load_bulk_ddl_kind_check;
+    ALTER TABLE crm_private.load_bulk_ddl ADD CONSTRAINT load_bulk_ddl_kind_check
+      CHECK (kind IN ('index', 'fkey', 'key', 'audit'));
+    """)
+    op.execute(_bulk_functions_sql())
+
+    op.execute("""
+    CREATE TABLE table_writes (
+      table_name text PRIMARY KEY,
+      writes     bigint NOT NULL DEFAULT 0 CHECK (writes >= 0)
+    );
+    REVOKE ALL ON table_writes FROM PUBLIC;
+    GRANT SELECT ON table_writes TO crm_loader, crm_reader;
+
+    CREATE TABLE load_table_state (
+      table_name   text PRIMARY KEY REFERENCES table_writes,
+      content_hash text NOT NULL,
+      writes       bigint NOT NULL,
+      run_id       uuid NOT NULL,
+      recorded_at  timestamptz NOT NULL DEFAULT now()
+    );
+    REVOKE ALL ON load_table_state FROM PUBLIC;
+    GRANT SELECT, INSERT, UPDATE ON load_table_state TO crm_loader;
+    GRANT SELECT ON load_table_state TO crm_reader;
+
+    CREATE FUNCTION count_table_write() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    BEGIN
+      UPDATE public.table_writes SET writes = writes + 1 WHERE table_name = TG_TABLE_NAME;
+      RETURN NULL;
+    END $$;
+    REVOKE ALL ON FUNCTION count_table_write() FROM PUBLIC;
+    """)
+    for table in LOAD_TABLES:
+        op.execute(f"""
+        INSERT INTO table_writes (table_name) VALUES ('{table}');
+        CREATE TRIGGER {table}_count_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+          FOR EACH STATEMENT EXECUTE FUNCTION count_table_write();
+        ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_count_writes;
+        """)
+    op.execute("RESET ROLE")
+
+
+def downgrade() -> None:
+    op.execute("SET ROLE crm_owner")
+    for table in LOAD_TABLES:
+        op.execute(f"DROP TRIGGER {table}_count_writes ON {table}")
+    op.execute("""
+    DROP TABLE load_table_state;
+    DROP TABLE table_writes;
+    DROP FUNCTION count_table_write();
+    DROP FUNCTION load_bulk_end();
+    DROP FUNCTION load_bulk_begin();
+    """)
+    op.execute(bulk_functions_sql())
+    op.execute("""
+    REVOKE ALL ON FUNCTION load_bulk_begin(), load_bulk_end() FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION load_bulk_begin(), load_bulk_end() TO crm_loader;
+    ALTER TABLE crm_private.load_bulk_ddl DROP CONSTRAINT load_bulk_ddl_kind_check;
+    ALTER TABLE crm_private.load_bulk_ddl ADD CONSTRAINT load_bulk_ddl_kind_check
+      CHECK (kind IN ('index', 'fkey'));
+    """)
+    op.execute("RESET ROLE")

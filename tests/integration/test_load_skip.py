@@ -1,0 +1,100 @@
+"""Unchanged tables are skipped on a rerun — and only while nobody else has written them (0008)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from load_support import audit_count, checksums, customer_id, new_database, write_processed
+
+from crm_pipeline.config import Settings
+from crm_pipeline.db import migrate
+from crm_pipeline.load import LoadOptions, run_load
+from crm_pipeline.load import tables as T
+
+pytestmark = pytest.mark.integration
+
+ALWAYS_STAGED = {T.SOURCE_FILES.table}  # names the files a load replaces: never skipped
+
+
+@pytest.fixture(scope="module")
+def migrated_template(pg_server_url: str) -> Iterator[str]:
+    with new_database(pg_server_url) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
+    with new_database(pg_server_url, template=migrated_template) as url:
+        yield url
+
+
+def _skipped(result: object) -> set[str]:
+    return {t.table for t in result.tables if t.skipped}  # type: ignore[attr-defined]
+
+
+def test_rerun_skips_every_unchanged_table_and_writes_nothing(db_url: str, tmp_path: Path) -> None:
+    processed = write_processed(tmp_path / "v1")
+    settings = Settings(database_url=db_url, home=tmp_path / "h")
+    first = run_load(processed, settings)
+    before, audit_before = checksums(db_url), audit_count(db_url)
+
+    again = run_load(processed, settings)
+
+    assert _skipped(first) == set()
+    assert _skipped(again) == {spec.table for spec in T.MERGE_ORDER} - ALWAYS_STAGED
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    assert all(t.unchanged == t.staged for t in again.tables)
+    assert checksums(db_url) == before and audit_count(db_url) == audit_before
+    with psycopg.connect(db_url) as conn:  # the ledger says which tables were not compared
+        (counts,) = conn.execute(
+            "SELECT counts FROM pipeline_stages WHERE run_id = %s AND stage = 'load'", (again.run_id,)
+        ).fetchone() or (None,)
+    assert counts["tables"]["customers"]["skipped"] is True
+    assert counts["tables"]["source_files"]["skipped"] is False
+
+
+def test_a_write_by_anyone_else_brings_the_full_merge_back(db_url: str, tmp_path: Path) -> None:
+    processed = write_processed(tmp_path / "v1")
+    settings = Settings(database_url=db_url, home=tmp_path / "h")
+    run_load(processed, settings)
+    expected = checksums(db_url)
+    with psycopg.connect(db_url) as conn:  # an analyst's hand edit, outside the pipeline
+        conn.execute(
+            "UPDATE customers SET email = 'typo@example.com' WHERE customer_id = %s", (customer_id(3),)
+        )
+        conn.execute("DELETE FROM leads WHERE uid = (SELECT min(uid) FROM leads)")
+
+    again = run_load(processed, settings)
+
+    assert {"customers", "leads"}.isdisjoint(_skipped(again))
+    assert "source_person_records" in _skipped(again)  # untouched tables are still skipped
+    assert (again.table("customers").updated, again.table("leads").inserted) == (1, 1)
+    now = checksums(db_url)
+    assert now.pop("audit_log")[0] == expected.pop("audit_log")[0] + 2  # the edit, and its revert
+    assert now == expected  # the source's values are back
+
+
+def test_changed_input_merges_the_changed_tables_only(db_url: str, tmp_path: Path) -> None:
+    settings = Settings(database_url=db_url, home=tmp_path / "h")
+    run_load(write_processed(tmp_path / "v1"), settings)
+
+    changed = run_load(write_processed(tmp_path / "v2", changed_email=True), settings)
+
+    assert {"customers", "source_person_records"}.isdisjoint(_skipped(changed))
+    assert {"leads", "source_job_records", "customer_source_map"} <= _skipped(changed)
+    assert changed.table("customers").updated == 1
+
+
+def test_skip_can_be_turned_off(db_url: str, tmp_path: Path) -> None:
+    processed = write_processed(tmp_path / "v1")
+    settings = Settings(database_url=db_url, home=tmp_path / "h")
+    run_load(processed, settings)
+
+    full = run_load(processed, settings, options=LoadOptions(skip_unchanged=False))
+
+    assert _skipped(full) == set()
+    assert (full.inserted, full.updated, full.deleted) == (0, 0, 0)
