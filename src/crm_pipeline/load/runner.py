@@ -369,9 +369,10 @@ def _copy_first_load(
 ) -> dict[str, TableCounts]:
     """First load into empty tables (``bulk_begin`` returned true): one COPY per final table.
 
-    Every staged row is an insert, so staging and merging would only cost time. The statement-level
-    audit triggers fire on COPY as on INSERT. The checkpoints are the general path's, in the order
-    the work happens here (``merge:<t>`` = that table's rows are in place).
+    Every staged row is an insert, so staging and merging would only cost time. The audit rows of
+    the inserted customers are written by ``bulk_end`` (their trigger is set aside meanwhile). The
+    checkpoints are the general path's, in the order the work happens here (``merge:<t>`` = that
+    table's rows are in place).
     """
     counts: dict[str, TableCounts] = {}
     for spec in T.MERGE_ORDER:
