@@ -18,6 +18,10 @@ As in 0007 everything happens inside the load's transaction: a crash rolls the d
 disabled trigger back with the data, and the deferred trigger on ``crm_private.load_bulk_ddl``
 refuses to COMMIT while a recorded definition has not been restored.
 
+**Analytics' job tables** get the same path: ``load_bulk_begin('jobs')`` acts on ``jobs``,
+``job_source_map`` and ``job_duplicate_groups`` (audit trigger of ``jobs`` included) when all three
+are empty; ``load_bulk_begin()`` (scope ``'load'``) on the load's tables as before.
+
 **Unchanged tables** (``load_table_state``, ``table_writes``). Every load table gets a
 statement-level trigger (``ENABLE ALWAYS``, ``SECURITY DEFINER``) that counts the statements that
 wrote it — whoever ran them — in ``table_writes``. Each load records per table a hash of the rows it
@@ -45,21 +49,36 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
+#: The tables analytics' job step writes (``load_bulk_begin('jobs')``).
+JOB_TABLES = ("jobs", "job_source_map", "job_duplicate_groups")
+
+
+def _array(tables: tuple[str, ...]) -> str:
+    return "ARRAY[" + ", ".join(f"'{t}'" for t in tables) + "]::text[]"
+
+
 def _bulk_functions_sql() -> str:
-    tables_array = "ARRAY[" + ", ".join(f"'{t}'" for t in LOAD_TABLES) + "]::text[]"
-    empty_checks = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t})" for t in LOAD_TABLES)
     return f"""
-    CREATE OR REPLACE FUNCTION load_bulk_begin() RETURNS boolean
+    CREATE FUNCTION load_bulk_begin(scope text DEFAULT 'load') RETURNS boolean
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     DECLARE
-      load_tables text[] := {tables_array};
+      load_tables text[] := CASE scope WHEN 'load' THEN {_array(LOAD_TABLES)}
+                                       WHEN 'jobs' THEN {_array(JOB_TABLES)} END;
+      t text;
+      has_rows boolean;
       r record;
       n integer := 0;
     BEGIN
-      LOCK TABLE {", ".join(LOAD_TABLES)} IN ACCESS EXCLUSIVE MODE;
-      IF NOT ({empty_checks}) THEN
-        RETURN false;
+      IF load_tables IS NULL THEN
+        RAISE EXCEPTION 'load_bulk_begin(): unknown scope %', scope;
       END IF;
+      EXECUTE 'LOCK TABLE ' || array_to_string(load_tables, ', ') || ' IN ACCESS EXCLUSIVE MODE';
+      FOREACH t IN ARRAY load_tables LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t) INTO has_rows;
+        IF has_rows THEN
+          RETURN false;
+        END IF;
+      END LOOP;
       IF EXISTS (SELECT 1 FROM crm_private.load_bulk_ddl) THEN
         RAISE EXCEPTION 'load_bulk_begin() called twice in one transaction';
       END IF;
@@ -171,7 +190,12 @@ def upgrade() -> None:
     ALTER TABLE crm_private.load_bulk_ddl ADD CONSTRAINT load_bulk_ddl_kind_check
       CHECK (kind IN ('index', 'fkey', 'key', 'audit'));
     """)
+    op.execute("DROP FUNCTION load_bulk_begin()")  # it gains a parameter
     op.execute(_bulk_functions_sql())
+    op.execute("""
+    REVOKE ALL ON FUNCTION load_bulk_begin(text) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION load_bulk_begin(text) TO crm_loader;
+    """)
 
     op.execute("""
     CREATE TABLE table_writes (
@@ -219,7 +243,7 @@ def downgrade() -> None:
     DROP TABLE table_writes;
     DROP FUNCTION count_table_write();
     DROP FUNCTION load_bulk_end();
-    DROP FUNCTION load_bulk_begin();
+    DROP FUNCTION load_bulk_begin(text);
     """)
     op.execute(bulk_functions_sql())
     op.execute("""
