@@ -146,9 +146,8 @@ def copy_with_bulk_rebuild(url: str, frames: dict[str, pl.DataFrame], csvs: dict
     script = csvs[next(iter(csvs))].with_name("copy_bulk.sql")
     script.write_text("\n".join(lines) + "\n")
     began = time.perf_counter()
-    subprocess.run(
-        [psql_binary(), url, "-q", "-1", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", str(script)], check=True
-    )
+    command = [psql_binary(), url, "-q", "-1", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", str(script)]
+    subprocess.run(command, check=True)
     return time.perf_counter() - began
 
 
