@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,31 +14,16 @@ from load_support import (
     audit_count,
     checksums,
     customer_id,
-    new_database,
     write_processed,
 )
 
 from crm_pipeline.config import Settings
-from crm_pipeline.db import migrate
 from crm_pipeline.db.load_tx import LOAD_LOCK_NAME, advisory_key
 from crm_pipeline.errors import TerminalLoadError, TransientLoadError
 from crm_pipeline.load import LoadOptions, run_load
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def migrated_template(pg_server_url: str) -> Iterator[str]:
-    with new_database(pg_server_url) as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture
-def db_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
-    """An empty database of its own, migrated to head (a copy of the module's template)."""
-    with new_database(pg_server_url, template=migrated_template) as url:
-        yield url
 
 
 def _settings(url: str, tmp_path: Path) -> Settings:

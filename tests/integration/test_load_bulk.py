@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from load_support import checksums, new_database, run_child, write_processed
+from load_support import checksums, run_child, write_processed
 
 from crm_pipeline.config import Settings
-from crm_pipeline.db import migrate
 from crm_pipeline.db.connection import connect
 from crm_pipeline.load import run_load
 from crm_pipeline.load import tables as T
@@ -19,18 +17,6 @@ pytestmark = pytest.mark.integration
 
 LOAD_TABLES = [spec.table for spec in T.MERGE_ORDER]
 
-
-@pytest.fixture(scope="module")
-def migrated_template(pg_server_url: str) -> Iterator[str]:
-    with new_database(pg_server_url) as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture
-def db_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
-    with new_database(pg_server_url, template=migrated_template) as url:
-        yield url
 
 
 def _keys_and_indexes(url: str) -> list[tuple[str, str]]:

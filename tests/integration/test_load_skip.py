@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from load_support import audit_count, checksums, customer_id, new_database, write_processed
+from load_support import audit_count, checksums, customer_id, write_processed
 
 from crm_pipeline.config import Settings
-from crm_pipeline.db import migrate
 from crm_pipeline.load import LoadOptions, run_load
 from crm_pipeline.load import tables as T
 
@@ -18,18 +16,6 @@ pytestmark = pytest.mark.integration
 
 ALWAYS_STAGED = {T.SOURCE_FILES.table}  # names the files a load replaces: never skipped
 
-
-@pytest.fixture(scope="module")
-def migrated_template(pg_server_url: str) -> Iterator[str]:
-    with new_database(pg_server_url) as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture
-def db_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
-    with new_database(pg_server_url, template=migrated_template) as url:
-        yield url
 
 
 def _skipped(result: object) -> set[str]:

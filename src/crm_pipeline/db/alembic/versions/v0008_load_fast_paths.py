@@ -67,7 +67,6 @@ def _bulk_functions_sql() -> str:
       t text;
       has_rows boolean;
       r record;
-      n integer := 0;
     BEGIN
       IF load_tables IS NULL THEN
         RAISE EXCEPTION 'load_bulk_begin(): unknown scope %', scope;
@@ -82,62 +81,47 @@ def _bulk_functions_sql() -> str:
       IF EXISTS (SELECT 1 FROM crm_private.load_bulk_ddl) THEN
         RAISE EXCEPTION 'load_bulk_begin() called twice in one transaction';
       END IF;
-      -- Foreign keys of the load tables and onto them (those must go before the primary keys).
-      FOR r IN
-        SELECT c.conrelid::regclass::text AS table_name, c.conname AS name,
-               pg_get_constraintdef(c.oid) AS definition
+      -- First record every definition (before anything is dropped), in the order of the drops:
+      -- foreign keys of the tables and onto them (before the keys they point at), indexes that back
+      -- no constraint, primary keys and unique constraints, and the audit INSERT triggers (whose
+      -- ``definition`` is the trigger's argument, the key column; load_bulk_end() writes their
+      -- rows in one statement).
+      INSERT INTO crm_private.load_bulk_ddl (ord, kind, table_name, name, definition)
+      SELECT row_number() OVER (ORDER BY step, table_name, name), kind, table_name, name, definition
+      FROM (
+        SELECT 1 AS step, 'fkey' AS kind, c.conrelid::regclass::text AS table_name,
+               c.conname::text AS name, pg_get_constraintdef(c.oid) AS definition
         FROM pg_constraint c
         WHERE c.contype = 'f'
           AND (c.conrelid::regclass::text = ANY (load_tables)
                OR c.confrelid::regclass::text = ANY (load_tables))
-        ORDER BY 1, 2
-      LOOP
-        n := n + 1;
-        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'fkey', r.table_name, r.name, r.definition);
-        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.table_name, r.name);
-      END LOOP;
-      -- Indexes that back no constraint.
-      FOR r IN
-        SELECT i.indrelid::regclass::text AS table_name, i.indexrelid::regclass::text AS name,
-               pg_get_indexdef(i.indexrelid) AS definition
+        UNION ALL
+        SELECT 2, 'index', i.indrelid::regclass::text, i.indexrelid::regclass::text,
+               pg_get_indexdef(i.indexrelid)
         FROM pg_index i
         WHERE i.indrelid::regclass::text = ANY (load_tables)
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-        ORDER BY 1, 2
-      LOOP
-        n := n + 1;
-        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'index', r.table_name, r.name, r.definition);
-        EXECUTE format('DROP INDEX %I', r.name);
-      END LOOP;
-      -- Primary keys and unique constraints.
-      FOR r IN
-        SELECT c.conrelid::regclass::text AS table_name, c.conname AS name,
-               pg_get_constraintdef(c.oid) AS definition
+        UNION ALL
+        SELECT 3, 'key', c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid)
         FROM pg_constraint c
         WHERE c.contype IN ('p', 'u') AND c.conrelid::regclass::text = ANY (load_tables)
-        ORDER BY 1, 2
-      LOOP
-        n := n + 1;
-        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'key', r.table_name, r.name, r.definition);
-        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.table_name, r.name);
-      END LOOP;
-      -- Audit INSERT triggers: load_bulk_end() writes their rows in one statement. ``definition``
-      -- keeps the trigger's argument, the key column.
-      FOR r IN
-        SELECT c.relname::text AS table_name, t.tgname::text AS name,
+        UNION ALL
+        SELECT 4, 'audit', c.relname::text, t.tgname::text,
                convert_from(substring(t.tgargs FROM 1 FOR position('\\x00'::bytea IN t.tgargs) - 1),
-                            'UTF8') AS definition
+                            'UTF8')
         FROM pg_trigger t
         JOIN pg_class c ON c.oid = t.tgrelid
         JOIN pg_proc p ON p.oid = t.tgfoid
         WHERE c.relname::text = ANY (load_tables) AND c.relnamespace = 'public'::regnamespace
           AND p.proname = 'audit_changes' AND NOT t.tgisinternal
           AND t.tgtype = 4  -- AFTER INSERT FOR EACH STATEMENT, nothing else
-        ORDER BY 1, 2
-      LOOP
-        n := n + 1;
-        INSERT INTO crm_private.load_bulk_ddl VALUES (n, 'audit', r.table_name, r.name, r.definition);
-        EXECUTE format('ALTER TABLE %I DISABLE TRIGGER %I', r.table_name, r.name);
+      ) AS items;
+      FOR r IN SELECT * FROM crm_private.load_bulk_ddl ORDER BY ord LOOP
+        EXECUTE CASE r.kind
+          WHEN 'index' THEN format('DROP INDEX %I', r.name)
+          WHEN 'audit' THEN format('ALTER TABLE %I DISABLE TRIGGER %I', r.table_name, r.name)
+          ELSE format('ALTER TABLE %I DROP CONSTRAINT %I', r.table_name, r.name)  -- fkey, key
+        END;
       END LOOP;
       RETURN true;
     END $$;
@@ -153,28 +137,26 @@ def _bulk_functions_sql() -> str:
       v_app  text := current_setting('application_name', true);
       v_at   timestamptz := clock_timestamp();
     BEGIN
-      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'key' ORDER BY ord LOOP
-        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', r.table_name, r.name, r.definition);
-        n := n + 1;
-      END LOOP;
-      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'index' ORDER BY ord LOOP
-        EXECUTE r.definition;
-        n := n + 1;
-      END LOOP;
-      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'fkey' ORDER BY ord LOOP
-        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', r.table_name, r.name, r.definition);
-        n := n + 1;
-      END LOOP;
-      FOR r IN SELECT * FROM crm_private.load_bulk_ddl WHERE kind = 'audit' ORDER BY ord LOOP
-        -- The rows audit_changes() would have written for the load's inserts, in one statement.
-        EXECUTE format($sql$
-          INSERT INTO public.audit_log (table_name, operation, row_pk, old_row, new_row,
-                                        changed_columns, txid, db_role, application_name, changed_at)
-          SELECT %1$L, 'INSERT', t.%2$I::text, NULL, to_jsonb(t), NULL, $1, $2, $3, $4
-          FROM public.%1$I AS t
-        $sql$, r.table_name, r.definition)
-        USING v_txid, v_role, v_app, v_at;
-        EXECUTE format('ALTER TABLE %I ENABLE ALWAYS TRIGGER %I', r.table_name, r.name);
+      -- Keys first (the foreign keys need them), then indexes, foreign keys, audit rows.
+      FOR r IN
+        SELECT * FROM crm_private.load_bulk_ddl
+        ORDER BY array_position(ARRAY['key', 'index', 'fkey', 'audit'], kind), ord
+      LOOP
+        IF r.kind = 'index' THEN
+          EXECUTE r.definition;
+        ELSIF r.kind = 'audit' THEN
+          -- The rows audit_changes() would have written for the inserts, in one statement.
+          EXECUTE format($sql$
+            INSERT INTO public.audit_log (table_name, operation, row_pk, old_row, new_row,
+                                          changed_columns, txid, db_role, application_name, changed_at)
+            SELECT %1$L, 'INSERT', t.%2$I::text, NULL, to_jsonb(t), NULL, $1, $2, $3, $4
+            FROM public.%1$I AS t
+          $sql$, r.table_name, r.definition)
+          USING v_txid, v_role, v_app, v_at;
+          EXECUTE format('ALTER TABLE %I ENABLE ALWAYS TRIGGER %I', r.table_name, r.name);
+        ELSE  -- key, fkey: adding a foreign key validates every row in one query
+          EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', r.table_name, r.name, r.definition);
+        END IF;
         n := n + 1;
       END LOOP;
       DELETE FROM crm_private.load_bulk_ddl;
