@@ -327,6 +327,8 @@ def _run_table(
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"clean_{table}", data=definition, suite=suite)
     )
+    store = context.validation_results_store
+    stored_before = set(store.list_keys())
     result = validation.run(
         batch_parameters={"dataframe": _pandas(frame, present)},
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES},
@@ -338,7 +340,25 @@ def _run_table(
     outcome = [_skipped(c, "column not in output") for c in missing]
     for c in present:
         outcome.append(_result(c, by_config[(c.column, _GX_TYPES[c.kind])], frame.height))
+    # GX keeps the failing values it saw in its result, which the Data Docs and gx_results.json
+    # show: replace them by what this report shows (PII masked) and store the result again.
+    for c in present:
+        _mask_examples(c, by_config[(c.column, _GX_TYPES[c.kind])])
+    for key in set(store.list_keys()) - stored_before:
+        store.set(key, result)
     return outcome, result.describe_dict()
+
+
+def _mask_examples(check: Check, r: Any) -> None:
+    """Mask the unexpected values inside one GX expectation result (in place), as ``_example`` does."""
+    res = r.result or {}
+    if "partial_unexpected_list" in res:
+        res["partial_unexpected_list"] = [_example(check, v) for v in res["partial_unexpected_list"]]
+    if "partial_unexpected_counts" in res:
+        res["partial_unexpected_counts"] = [
+            {**counted, "value": _example(check, counted.get("value"))}
+            for counted in res["partial_unexpected_counts"]
+        ]
 
 
 def _example(check: Check, value: Any) -> str:

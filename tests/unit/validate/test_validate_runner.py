@@ -145,6 +145,17 @@ def test_results_json_and_data_docs_are_written(report: ValidationReport) -> Non
     assert "clean_persons" in report.data_docs_path.read_text()
 
 
+def test_no_artifact_keeps_a_raw_email_or_phone(report: ValidationReport) -> None:
+    """GX's own result JSON and every Data Docs page show the masked examples, never the values."""
+    assert report.data_docs_path is not None
+    out = report.results_path.parent
+    pages = [p.read_text() for p in report.data_docs_path.parent.rglob("*.html")]
+    validation_pages = [page for page in pages if "Bad.Email" in page or "B***@Example.com" in page]
+    assert validation_pages  # the failing check's page shows its masked example
+    for text in [*pages, (out / "gx_results.json").read_text(), report.results_path.read_text()]:
+        assert "Bad.Email" not in text and "617-555-0100" not in text
+
+
 def test_date_range_runs_to_two_years_ahead() -> None:
     checks = [c for c in build_checks(Settings(), TODAY) if c.kind == "between"]
     assert {(c.params["min_value"], c.params["max_value"]) for c in checks} == {
