@@ -7,7 +7,10 @@ import re
 from pathlib import Path
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"(?<!\d)(\+?\d[\d\s().-]{6,}\d)(?!\d)")
+# a phone-like run starts after neither a digit nor a letter (not inside a hex digest or an id)
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(\+?\d[\d\s().-]{6,}\d)(?!\d)")
+# run ids and other UUIDs are not personal data: never masked (their digit groups look like phones)
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 
 _run_id = "-"
@@ -24,7 +27,14 @@ def mask_pii(text: str) -> str:
             return m.group(1)
         return "***" + digits[-2:]
 
-    return _PHONE.sub(_phone, text)
+    parts: list[str] = []
+    last = 0
+    for uuid in _UUID.finditer(text):  # mask between the UUIDs, keep them whole
+        parts.append(_PHONE.sub(_phone, text[last : uuid.start()]))
+        parts.append(uuid.group(0))
+        last = uuid.end()
+    parts.append(_PHONE.sub(_phone, text[last:]))
+    return "".join(parts)
 
 
 def mask_email(value: str | None) -> str:

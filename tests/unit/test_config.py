@@ -33,3 +33,20 @@ def test_mask_pii_hides_emails_phones_and_url_passwords() -> None:
     assert "mary.oneil" not in masked and "example.com" in masked
     assert "123-4567" not in masked and "***67" in masked
     assert "hunter2" not in masked
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "load 3ee76c6c-f412-4567-9e3b-0783d9c12261 failed",  # a run id: its digit groups are no phone
+        "model sha256 ab12345678cd9012",  # digits glued to letters: a digest, not a phone
+    ],
+)
+def test_mask_pii_leaves_run_ids_and_digests_alone(kept: str) -> None:
+    assert mask_pii(kept) == kept
+
+
+def test_mask_pii_still_masks_a_phone_next_to_a_run_id() -> None:
+    masked = mask_pii("run 3ee76c6c-f412-4567-9e3b-0783d9c12261: phone +1 617 555 0100 refused")
+    assert "3ee76c6c-f412-4567-9e3b-0783d9c12261" in masked
+    assert "617 555 0100" not in masked and "***00" in masked
