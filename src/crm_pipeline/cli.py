@@ -259,18 +259,30 @@ def load(
     processed_dir: Annotated[
         Path, typer.Argument(help="Output of `clean` + `match` (Parquet files, match_run.json).")
     ] = Path("data/processed"),
+    full_compare: Annotated[
+        bool,
+        typer.Option(
+            "--full-compare",
+            help="Compare every row, also of tables unchanged and untouched since the last load "
+            "(those are skipped by default).",
+        ),
+    ] = False,
 ) -> None:
     """Phase 3: load PROCESSED_DIR into PostgreSQL (COPY → staging → merge, one transaction).
 
     A rerun of the same input changes nothing; prints rows inserted / updated / unchanged per table.
+    Migrates the database to the code's schema first when it is behind (as `run` does).
 
     Example: crm-pipeline load data/processed
     """
     from crm_pipeline.config import get_settings
-    from crm_pipeline.load import run_load
+    from crm_pipeline.db import ensure_migrated
+    from crm_pipeline.load import LoadOptions, run_load
     from crm_pipeline.load.result import summary_tables
 
-    result = run_load(processed_dir, get_settings())
+    settings = get_settings()
+    ensure_migrated(settings)
+    result = run_load(processed_dir, settings, options=LoadOptions(skip_unchanged=not full_compare))
     for table in summary_tables(result):
         console.print(table)
 

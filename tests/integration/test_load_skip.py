@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -84,3 +87,32 @@ def test_skip_can_be_turned_off(db_url: str, tmp_path: Path) -> None:
 
     assert _skipped(full) == set()
     assert (full.inserted, full.updated, full.deleted) == (0, 0, 0)
+
+
+def _cli_load(url: str, home: Path, processed: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
+    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1")
+    return subprocess.run(
+        [sys.executable, "-m", "crm_pipeline.cli", "load", str(processed), *flags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_load_migrates_a_new_database_then_skips_or_compares_as_asked(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    processed = write_processed(tmp_path / "v1")
+    home = tmp_path / "home"
+
+    first = _cli_load(fresh_database_url, home, processed)  # the database has no schema yet
+    again = _cli_load(fresh_database_url, home, processed)
+    full = _cli_load(fresh_database_url, home, processed, "--full-compare")
+
+    assert first.returncode == 0, first.stderr
+    assert "12 audited customer change(s)" in first.stdout
+    assert again.returncode == 0 and "7 table(s) unchanged since the last load" in again.stdout
+    assert full.returncode == 0 and "unchanged since the last load" not in full.stdout
+    assert "0 audited customer change(s)" in full.stdout
