@@ -36,6 +36,10 @@ LOADER_REFUSED = {
     "become the owner": "SET ROLE crm_owner",
     "replace the audit function": "ALTER FUNCTION audit_changes() SECURITY INVOKER",
     "drop a table": "DROP TABLE customers CASCADE",
+    # the load's write counts (0008): only the tables' triggers move them
+    "drop a write-count trigger": "DROP TRIGGER customers_count_writes ON customers",
+    "advance a write count": "SELECT nextval('table_writes_customers')",
+    "reset a write count": "SELECT setval('table_writes_customers', 1)",
 }
 
 READER_REFUSED = {

@@ -24,7 +24,8 @@ are empty; ``load_bulk_begin()`` (scope ``'load'``) on the load's tables as befo
 
 **Unchanged tables** (``load_table_state``, ``table_writes``). Every load table gets a
 statement-level trigger (``ENABLE ALWAYS``, ``SECURITY DEFINER``) that counts the statements that
-wrote it — whoever ran them — in ``table_writes``. Each load records per table a hash of the rows it
+wrote it — whoever ran them — in a sequence of its own (``table_writes_<table>``; the view
+``table_writes`` shows them all). Each load records per table a hash of the rows it
 staged and the table's write count once its own writes are done (``load_table_state``, same
 transaction). A later load whose staged rows hash the same for a table whose write count has not
 moved since skips that table: its rows are exactly what that load left. Any other write (an
@@ -179,16 +180,38 @@ def upgrade() -> None:
     GRANT EXECUTE ON FUNCTION load_bulk_begin(text) TO crm_loader;
     """)
 
+    # One sequence per load table, advanced by a statement-level trigger on every statement that
+    # writes the table. A sequence, not a counter row: nextval() never waits, so concurrent writers
+    # of a table do not queue behind each other's uncommitted count (a rolled-back write still
+    # advances it: that only costs the next load a full merge, never a wrong skip).
     op.execute("""
-    CREATE TABLE table_writes (
-      table_name text PRIMARY KEY,
-      writes     bigint NOT NULL DEFAULT 0 CHECK (writes >= 0)
-    );
+    CREATE FUNCTION count_table_write() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    BEGIN
+      PERFORM nextval(TG_ARGV[0]::regclass);
+      RETURN NULL;
+    END $$;
+    REVOKE ALL ON FUNCTION count_table_write() FROM PUBLIC;
+    """)
+    for table in LOAD_TABLES:
+        op.execute(f"""
+        CREATE SEQUENCE table_writes_{table};
+        REVOKE ALL ON SEQUENCE table_writes_{table} FROM PUBLIC;
+        GRANT SELECT ON SEQUENCE table_writes_{table} TO crm_loader, crm_reader;
+        CREATE TRIGGER {table}_count_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+          FOR EACH STATEMENT EXECUTE FUNCTION count_table_write('table_writes_{table}');
+        ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_count_writes;
+        """)
+    counted = ", ".join(f"('{t}', 'table_writes_{t}'::regclass)" for t in LOAD_TABLES)
+    op.execute(f"""
+    CREATE VIEW table_writes AS
+      SELECT t.table_name, coalesce(pg_sequence_last_value(t.counter), 0) AS writes
+      FROM (VALUES {counted}) AS t(table_name, counter);
     REVOKE ALL ON table_writes FROM PUBLIC;
     GRANT SELECT ON table_writes TO crm_loader, crm_reader;
 
     CREATE TABLE load_table_state (
-      table_name   text PRIMARY KEY REFERENCES table_writes,
+      table_name   text PRIMARY KEY,
       content_hash text NOT NULL,
       writes       bigint NOT NULL,
       run_id       uuid NOT NULL,
@@ -197,32 +220,16 @@ def upgrade() -> None:
     REVOKE ALL ON load_table_state FROM PUBLIC;
     GRANT SELECT, INSERT, UPDATE ON load_table_state TO crm_loader;
     GRANT SELECT ON load_table_state TO crm_reader;
-
-    CREATE FUNCTION count_table_write() RETURNS trigger
-      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-    BEGIN
-      UPDATE public.table_writes SET writes = writes + 1 WHERE table_name = TG_TABLE_NAME;
-      RETURN NULL;
-    END $$;
-    REVOKE ALL ON FUNCTION count_table_write() FROM PUBLIC;
     """)
-    for table in LOAD_TABLES:
-        op.execute(f"""
-        INSERT INTO table_writes (table_name) VALUES ('{table}');
-        CREATE TRIGGER {table}_count_writes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
-          FOR EACH STATEMENT EXECUTE FUNCTION count_table_write();
-        ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_count_writes;
-        """)
     op.execute("RESET ROLE")
 
 
 def downgrade() -> None:
     op.execute("SET ROLE crm_owner")
+    op.execute("DROP TABLE load_table_state; DROP VIEW table_writes;")
     for table in LOAD_TABLES:
-        op.execute(f"DROP TRIGGER {table}_count_writes ON {table}")
+        op.execute(f"DROP TRIGGER {table}_count_writes ON {table}; DROP SEQUENCE table_writes_{table};")
     op.execute("""
-    DROP TABLE load_table_state;
-    DROP TABLE table_writes;
     DROP FUNCTION count_table_write();
     DROP FUNCTION load_bulk_end();
     DROP FUNCTION load_bulk_begin(text);
