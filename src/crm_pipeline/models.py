@@ -105,6 +105,29 @@ class CleanPerson(_Record):
     dest_zip: Zip | None
 
 
+#: The columns that describe one move, in a source job row (``CleanJob``, ``source_job_records``)
+#: and in a unified job (analytics' ``jobs``) alike.
+MOVE_COLUMNS = (
+    "service_date",
+    "service_type",
+    "status",
+    "branch",
+    "move_size",
+    "origin_street",
+    "origin_unit",
+    "origin_city",
+    "origin_state",
+    "origin_zip",
+    "dest_street",
+    "dest_unit",
+    "dest_city",
+    "dest_state",
+    "dest_zip",
+    "estimated_total",
+    "final_total",
+)
+
+
 class CleanJob(_Record):
     """A clean job row (``smartmoving_jobs``, ``legacy_jobs``): ``jobs.parquet``."""
 

@@ -20,6 +20,7 @@ from crm_pipeline.db.copy import copy_frame
 from crm_pipeline.db.errors import translate_errors
 from crm_pipeline.db.load_tx import LOAD_LOCK_NAME, advisory_key
 from crm_pipeline.db.merge import MergeSpec, create_staging, merge
+from crm_pipeline.models import MOVE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +33,7 @@ JOBS_SPEC = MergeSpec(
     columns=(
         "customer_id",
         "job_number",
-        "service_date",
-        "service_type",
-        "status",
-        "branch",
-        "move_size",
-        "origin_street",
-        "origin_unit",
-        "origin_city",
-        "origin_state",
-        "origin_zip",
-        "dest_street",
-        "dest_unit",
-        "dest_city",
-        "dest_state",
-        "dest_zip",
-        "estimated_total",
-        "final_total",
+        *MOVE_COLUMNS,
         "n_sources",
     ),
 )

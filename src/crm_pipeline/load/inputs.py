@@ -64,41 +64,12 @@ def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES
             file=processed_dir,
         )
 
-    files = _read(
-        processed_dir / FILES,
-        [
-            "file",
-            "sha256",
-            "profile",
-            "encoding",
-            "delimiter",
-            "rows_in",
-            "rows_clean",
-            "rows_quarantined",
-            "status",
-            "error",
-        ],
-    )
+    files = _read(processed_dir / FILES, ["file", *_without(T.SOURCE_FILES.columns)])
     persons = _read(processed_dir / PERSONS, ["uid", "file", *_without(T.SOURCE_PERSON_RECORDS.columns)])
     jobs = _read(
         processed_dir / JOBS, ["uid", "file", *_without(T.SOURCE_JOB_RECORDS.columns, "customer_id")]
     )
-    leads = _read(
-        processed_dir / LEADS,
-        [
-            "uid",
-            "file",
-            "record_id",
-            "lead_id",
-            "move_date",
-            "move_size",
-            "origin_zip",
-            "destination_zip",
-            "branch",
-            "referral_source",
-            "created_at",
-        ],
-    )
+    leads = _read(processed_dir / LEADS, ["uid", "file", *_without(T.LEADS.columns, "customer_id")])
     quarantine = _read(
         processed_dir / QUARANTINE, ["uid", "file", "line", "column", "rule", "raw_value", "profile"]
     )

@@ -12,6 +12,7 @@ Column names follow ``docs/contracts.md``. Three kinds of columns:
 from __future__ import annotations
 
 from crm_pipeline.db.merge import MergeSpec
+from crm_pipeline.models import MOVE_COLUMNS
 from crm_pipeline.unify.golden import CUSTOMER_COLUMNS
 
 BRANCHES = MergeSpec(table="branches", key=("name",), columns=())
@@ -104,23 +105,7 @@ SOURCE_JOB_RECORDS = MergeSpec(
         "quote_number",
         "source_customer_id",
         "customer_id",
-        "service_date",
-        "service_type",
-        "status",
-        "branch",
-        "move_size",
-        "origin_street",
-        "origin_unit",
-        "origin_city",
-        "origin_state",
-        "origin_zip",
-        "dest_street",
-        "dest_unit",
-        "dest_city",
-        "dest_state",
-        "dest_zip",
-        "estimated_total",
-        "final_total",
+        *MOVE_COLUMNS,
         "sales_person",
         "referral_source",
         "created_at",
