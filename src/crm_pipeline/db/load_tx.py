@@ -233,7 +233,7 @@ def analyze(target: Target, tables: Iterable[str], *, workers: int = 2) -> list[
     """ANALYZE the columns the planner joins and filters on, two tables at a time.
 
     Which columns: every column of an index or a constraint of the table (keys, foreign keys,
-    ``(file_name, record_id)``, ``customer_id``…) — what the pipeline's own joins and lookups need
+    ``customer_id``…) — what the pipeline's own joins and lookups need
     estimates for, at once. A column-list ANALYZE does not reset the table's count of changed rows,
     so autovacuum's auto-analyze still runs on it shortly after (within ``autovacuum_naptime``)
     and completes the statistics of every other column in the background. ``workers`` connections
