@@ -132,11 +132,7 @@ def run_load(
         raise
     read_seconds = time.perf_counter() - read_began
     log.info("load %s: read %s in %.2fs", run_id, processed_dir, read_seconds)
-    # The tables' content hashes are computed on a second core while the load connects, locks and
-    # copies (Polars releases the GIL); the load waits for them only where it needs them.
-    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-hash")
-    hashes = hasher.submit(_content_hashes, inputs)
-    hasher.shutdown(wait=False)
+    hashes = _ContentHashes(inputs)
 
     attempts = 0
     retrying = Retrying(
@@ -171,7 +167,7 @@ def run_load(
             ) from exc
         raise
 
-    timings = {"read": read_seconds, **done.timings, "hash (overlapped)": hashes.result()[1]}
+    timings = {"read": read_seconds, **done.timings, "hash (overlapped)": hashes.seconds}
     warnings: list[str] = []
     changed = [t.table for t in done.tables if t.inserted or t.updated or t.deleted]
     if options.analyze and changed:  # an unchanged table keeps valid statistics
@@ -201,16 +197,37 @@ def run_load(
     return result
 
 
-def _content_hashes(inputs: LoadInputs) -> tuple[dict[str, str], float]:
-    """Per load table, the hash of its staged rows (``inputs.content_hash``); and the seconds spent."""
-    began = time.perf_counter()
-    hashes = {spec.table: content_hash(spec, inputs.frame(spec)) for spec in T.MERGE_ORDER}
-    return hashes, time.perf_counter() - began
+class _ContentHashes:
+    """Per load table, the hash of its staged rows (``inputs.content_hash``), computed on a second
+    core while the server is busy and the client idle: during a first load's rebuild, or at once
+    (overlapping the comparison's lock and ledger work) otherwise. ``get()`` waits for them."""
+
+    def __init__(self, inputs: LoadInputs) -> None:
+        self._inputs = inputs
+        self._future: Future[dict[str, str]] | None = None
+        self.seconds = 0.0
+
+    def start(self) -> None:
+        if self._future is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-hash")
+            self._future = pool.submit(self._compute)
+            pool.shutdown(wait=False)
+
+    def get(self) -> dict[str, str]:
+        self.start()
+        assert self._future is not None
+        return self._future.result()
+
+    def _compute(self) -> dict[str, str]:
+        began = time.perf_counter()
+        hashes = {spec.table: content_hash(spec, self._inputs.frame(spec)) for spec in T.MERGE_ORDER}
+        self.seconds = time.perf_counter() - began
+        return hashes
 
 
 def _load_once(
     inputs: LoadInputs,
-    hashes: Future[tuple[dict[str, str], float]],
+    hashes: _ContentHashes,
     settings: Settings,
     *,
     run_id: str,
@@ -254,14 +271,14 @@ def _load_once(
             if bulk:  # empty tables: COPY straight into them, parents first; nothing to merge or delete
                 with _timed(timings, "copy"):
                     counts.update(_copy_first_load(conn, inputs, options, checkpoint, copy_s))
+                hashes.start()  # the server rebuilds, the client is idle
                 with _timed(timings, "rebuild"), translate_errors():
                     load_tx.bulk_end(conn)  # indexes rebuilt, foreign keys re-added = validated
             else:
+                hashes.start()
                 with _timed(timings, "compare"):
                     unchanged = (
-                        load_tx.unchanged_tables(conn, hashes.result()[0])
-                        if options.skip_unchanged
-                        else set()
+                        load_tx.unchanged_tables(conn, hashes.get()) if options.skip_unchanged else set()
                     )
                 # source_files is always staged: it names the files whose rows this load replaces
                 unchanged.discard(T.SOURCE_FILES.table)
@@ -270,7 +287,7 @@ def _load_once(
                 )
 
             with _timed(timings, "ledger"):
-                load_tx.record_table_states(conn, run_id=run_id, hashes=hashes.result()[0])
+                load_tx.record_table_states(conn, run_id=run_id, hashes=hashes.get())
                 orphans = load_tx.orphan_customers(conn)
                 tables = [
                     _with(
