@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -474,3 +475,18 @@ def run_child(
             raise AssertionError(f"the load did not reach {pause_at!r} within 60 s")
         time.sleep(0.02)
     return proc
+
+
+def run_cli(url: str, home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``crm-pipeline ARGS`` as a user runs it: a subprocess with only ``DATABASE_URL`` and ``CRM_HOME``
+    set (no other ``CRM_`` variable of the test run leaks in), wide plain output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
+    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1")
+    return subprocess.run(
+        [sys.executable, "-m", "crm_pipeline.cli", *args],
+        env=env,
+        cwd=home.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
+from load_support import run_cli
 
 from crm_pipeline import db
 
 pytestmark = pytest.mark.integration
-
-
-def _cli(url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
-    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "crm_pipeline.cli", *args],
-        env=env,
-        cwd=home.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_migrate_then_status_reports_revision_roles_and_triggers(
@@ -34,15 +19,15 @@ def test_migrate_then_status_reports_revision_roles_and_triggers(
     home = tmp_path / "home"
     head = db.head_revision()
 
-    before = _cli(fresh_database_url, home, "db", "status")
+    before = run_cli(fresh_database_url, home, "db", "status")
     assert before.returncode == 1
     assert f"schema at revision none, code expects {head}" in before.stderr
 
-    migrated = _cli(fresh_database_url, home, "db", "migrate")
+    migrated = run_cli(fresh_database_url, home, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert f"schema at revision {head}" in migrated.stdout
 
-    status = _cli(fresh_database_url, home, "db", "status")
+    status = run_cli(fresh_database_url, home, "db", "status")
     assert status.returncode == 0, status.stderr
     out = status.stdout
     assert "external" in out and f"{head} (head {head})" in out
@@ -64,7 +49,7 @@ def test_status_fails_loudly_when_an_audit_trigger_is_dropped_or_not_always(
         # without its write count a changed table could look unchanged to the next load
         conn.execute("DROP TRIGGER leads_count_writes ON leads")
 
-    status = _cli(fresh_database_url, home, "db", "status")
+    status = run_cli(fresh_database_url, home, "db", "status")
     assert status.returncode == 1
     assert "database not healthy" in status.stderr
     assert "trigger(s) missing: customers_audit_update, leads_count_writes" in status.stderr

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
-from load_support import audit_count, checksums, customer_id, write_processed
+from load_support import audit_count, checksums, customer_id, run_cli, write_processed
 
 from crm_pipeline.config import Settings
 from crm_pipeline.load import LoadOptions, run_load
@@ -18,7 +15,6 @@ from crm_pipeline.load import tables as T
 pytestmark = pytest.mark.integration
 
 ALWAYS_STAGED = {T.SOURCE_FILES.table}  # names the files a load replaces: never skipped
-
 
 
 def _skipped(result: object) -> set[str]:
@@ -89,27 +85,15 @@ def test_skip_can_be_turned_off(db_url: str, tmp_path: Path) -> None:
     assert (full.inserted, full.updated, full.deleted) == (0, 0, 0)
 
 
-def _cli_load(url: str, home: Path, processed: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
-    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "crm_pipeline.cli", "load", str(processed), *flags],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_load_migrates_a_new_database_then_skips_or_compares_as_asked(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
     processed = write_processed(tmp_path / "v1")
     home = tmp_path / "home"
 
-    first = _cli_load(fresh_database_url, home, processed)  # the database has no schema yet
-    again = _cli_load(fresh_database_url, home, processed)
-    full = _cli_load(fresh_database_url, home, processed, "--full-compare")
+    first = run_cli(fresh_database_url, home, "load", str(processed))  # the database has no schema yet
+    again = run_cli(fresh_database_url, home, "load", str(processed))
+    full = run_cli(fresh_database_url, home, "load", str(processed), "--full-compare")
 
     assert first.returncode == 0, first.stderr
     assert "12 audited customer change(s)" in first.stdout
