@@ -11,14 +11,15 @@ from load_support import audit_count, checksums, customer_id, run_cli, write_pro
 from crm_pipeline.config import Settings
 from crm_pipeline.load import LoadOptions, run_load
 from crm_pipeline.load import tables as T
+from crm_pipeline.load.result import LoadResult
 
 pytestmark = pytest.mark.integration
 
 ALWAYS_STAGED = {T.SOURCE_FILES.table}  # names the files a load replaces: never skipped
 
 
-def _skipped(result: object) -> set[str]:
-    return {t.table for t in result.tables if t.skipped}  # type: ignore[attr-defined]
+def _skipped(result: LoadResult) -> set[str]:
+    return {t.table for t in result.tables if t.skipped}
 
 
 def test_rerun_skips_every_unchanged_table_and_writes_nothing(db_url: str, tmp_path: Path) -> None:
