@@ -69,8 +69,9 @@ def unchanged_tables(conn: Connection, hashes: dict[str, str]) -> set[str]:
     """Tables whose staged rows hash as the last load's did and that nobody wrote since.
 
     ``load_table_state`` (migration 0008) holds, per table, the hash of the rows the last load
-    staged and the table's write count (``table_writes``, counted by a trigger on every statement
-    that writes the table) right after that load. Both equal = the table holds exactly those rows.
+    staged and the table's write count (the view ``table_writes``: a sequence per table, advanced
+    by a trigger on every statement that writes the table) right after that load. Both equal = the
+    table holds exactly those rows.
     """
     rows = conn.execute(
         "SELECT s.table_name FROM load_table_state s JOIN table_writes w USING (table_name)"
@@ -233,8 +234,8 @@ def analyze(target: Target, tables: Iterable[str], *, workers: int = 2) -> list[
     """ANALYZE the columns the planner joins and filters on, two tables at a time.
 
     Which columns: every column of an index or a constraint of the table (keys, foreign keys,
-    ``customer_id``…) — what the pipeline's own joins and lookups need
-    estimates for, at once. A column-list ANALYZE does not reset the table's count of changed rows,
+    ``customer_id``…) — what the pipeline's own joins and lookups need estimates for, at once.
+    A column-list ANALYZE does not reset the table's count of changed rows,
     so autovacuum's auto-analyze still runs on it shortly after (within ``autovacuum_naptime``)
     and completes the statistics of every other column in the background. ``workers`` connections
     share the tables, largest first (the machine's cores work in parallel; one ANALYZE uses one).
@@ -253,7 +254,7 @@ def analyze(target: Target, tables: Iterable[str], *, workers: int = 2) -> list[
         sql.SQL("ANALYZE {} ({})").format(
             sql.Identifier(str(table)), sql.SQL(", ").join(sql.Identifier(str(c)) for c in columns)
         )
-        for table, columns, _pages in plan
+        for table, columns, _size in plan
     ]
     queues: list[list[sql.Composed]] = [[] for _ in range(max(1, min(workers, len(statements))))]
     loads = [0] * len(queues)
