@@ -490,3 +490,17 @@ def run_cli(url: str, home: Path, *args: str, timeout: float = 300) -> subproces
         text=True,
         timeout=timeout,
     )
+
+
+def keys_and_indexes(url: str, tables: list[str]) -> list[tuple[str, str]]:
+    """Every index and constraint definition on ``tables``, sorted: a snapshot to compare."""
+    with psycopg.connect(url) as conn:
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", (tables,)
+        ).fetchall()
+        constraints = conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid::regclass::text = ANY(%s)",
+            (tables,),
+        ).fetchall()
+    return sorted([*indexes, *constraints])

@@ -20,6 +20,7 @@ from analytics_support import (
     private_database,
     source_file,
 )
+from load_support import keys_and_indexes
 
 from crm_pipeline.analytics.job_duplicates import export_job_map, run_job_duplicates
 from crm_pipeline.config import Settings
@@ -256,31 +257,18 @@ def test_evaluate_jobs_scores_the_database_against_truth(
 JOB_TABLES = ["jobs", "job_source_map", "job_duplicate_groups"]
 
 
-def _job_keys_and_indexes(url: str) -> list[tuple[str, str]]:
-    indexes = fetch(
-        url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%(t)s)", {"t": JOB_TABLES}
-    )
-    constraints = fetch(
-        url,
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid::regclass::text = ANY(%(t)s)",
-        {"t": JOB_TABLES},
-    )
-    return sorted([*indexes, *constraints])
-
-
 def test_first_write_into_empty_job_tables_builds_keys_and_audit_in_bulk(
     settings: Settings, url: str
 ) -> None:
     seed(url)
-    schema = _job_keys_and_indexes(url)
+    schema = keys_and_indexes(url, JOB_TABLES)
     audits = audit_count(url, "jobs")
     ((last_audit_id,),) = fetch(url, "SELECT coalesce(max(audit_id), 0) FROM audit_log")
 
     first = run_job_duplicates(settings)  # the job tables are empty: the bulk path
 
     assert first.jobs_inserted == len(fetch(url, "SELECT job_id FROM jobs")) > 0
-    assert _job_keys_and_indexes(url) == schema  # every key, index and foreign key is back
+    assert keys_and_indexes(url, JOB_TABLES) == schema  # every key, index and foreign key is back
     assert fetch(url, "SELECT count(*) FROM crm_private.load_bulk_ddl") == [(0,)]
     # one audit row per new job, the row as the trigger would have written it, as the loader
     assert audit_count(url, "jobs") == audits + first.jobs_inserted

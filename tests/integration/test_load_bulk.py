@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from load_support import checksums, run_child, write_processed
+from load_support import checksums, keys_and_indexes, run_child, write_processed
 
 from crm_pipeline.config import Settings
 from crm_pipeline.db.connection import connect
@@ -18,35 +18,20 @@ pytestmark = pytest.mark.integration
 LOAD_TABLES = [spec.table for spec in T.MERGE_ORDER]
 
 
-
-def _keys_and_indexes(url: str) -> list[tuple[str, str]]:
-    """Every index and constraint definition on the load's tables."""
-    with psycopg.connect(url) as conn:
-        indexes = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", (LOAD_TABLES,)
-        ).fetchall()
-        constraints = conn.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE conrelid::regclass::text = ANY(%s)",
-            (LOAD_TABLES,),
-        ).fetchall()
-    return sorted([*indexes, *constraints])
-
-
 def test_first_load_puts_every_index_and_foreign_key_back(db_url: str, tmp_path: Path) -> None:
-    migrated = _keys_and_indexes(db_url)
+    migrated = keys_and_indexes(db_url, LOAD_TABLES)
     assert any(name == "source_person_records_file_name_fkey" for name, _ in migrated)
 
     result = run_load(write_processed(tmp_path / "v1"), Settings(database_url=db_url, home=tmp_path / "h"))
 
     assert "rebuild" in result.timings  # the bulk path was taken
-    assert _keys_and_indexes(db_url) == migrated
+    assert keys_and_indexes(db_url, LOAD_TABLES) == migrated
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM crm_private.load_bulk_ddl").fetchone() == (0,)
 
 
 def test_a_transaction_that_does_not_put_them_back_cannot_commit(db_url: str, tmp_path: Path) -> None:
-    migrated = _keys_and_indexes(db_url)
+    migrated = keys_and_indexes(db_url, LOAD_TABLES)
     settings = Settings(database_url=db_url, home=tmp_path / "h")
 
     with pytest.raises(psycopg.errors.RaiseException, match="refusing to commit"):
@@ -54,13 +39,13 @@ def test_a_transaction_that_does_not_put_them_back_cannot_commit(db_url: str, tm
             assert conn.execute("SELECT load_bulk_begin()").fetchone() == (True,)
             conn.commit()
 
-    assert _keys_and_indexes(db_url) == migrated
+    assert keys_and_indexes(db_url, LOAD_TABLES) == migrated
 
 
 def test_bulk_path_is_refused_on_a_loaded_database_and_for_direct_use(db_url: str, tmp_path: Path) -> None:
     settings = Settings(database_url=db_url, home=tmp_path / "h")
     run_load(write_processed(tmp_path / "v1"), settings)
-    loaded = _keys_and_indexes(db_url)
+    loaded = keys_and_indexes(db_url, LOAD_TABLES)
 
     again = run_load(write_processed(tmp_path / "v1"), settings)
 
@@ -70,22 +55,22 @@ def test_bulk_path_is_refused_on_a_loaded_database_and_for_direct_use(db_url: st
         conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM crm_private.load_bulk_ddl")
-    assert _keys_and_indexes(db_url) == loaded
+    assert keys_and_indexes(db_url, LOAD_TABLES) == loaded
 
 
 @pytest.mark.parametrize("point", ["copy:customer_source_map", "merge:leads"])
 def test_first_load_killed_mid_way_leaves_the_schema_whole_and_reruns(
     point: str, db_url: str, tmp_path: Path
 ) -> None:
-    migrated, empty = _keys_and_indexes(db_url), checksums(db_url)
+    migrated, empty = keys_and_indexes(db_url, LOAD_TABLES), checksums(db_url)
     processed = write_processed(tmp_path / "v1")
 
     child = run_child(processed, db_url, point, tmp_path / "paused")
     child.kill()  # SIGKILL with every foreign key and secondary index dropped, uncommitted
     child.wait(timeout=30)
 
-    assert _keys_and_indexes(db_url) == migrated
+    assert keys_and_indexes(db_url, LOAD_TABLES) == migrated
     assert checksums(db_url) == empty
     result = run_load(processed, Settings(database_url=db_url, home=tmp_path / "h"))
     assert "rebuild" in result.timings
-    assert _keys_and_indexes(db_url) == migrated
+    assert keys_and_indexes(db_url, LOAD_TABLES) == migrated

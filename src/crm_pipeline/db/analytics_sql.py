@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 from psycopg import sql
 
+from crm_pipeline.db import load_tx
 from crm_pipeline.db.connection import Connection
 from crm_pipeline.db.copy import copy_frame
 from crm_pipeline.db.errors import translate_errors
@@ -152,15 +153,14 @@ def write_job_tables(
     """
     with translate_errors(table="jobs"), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_JOBS_LOCK_KEY,))
-        row = conn.execute("SELECT load_bulk_begin('jobs')").fetchone()
-        if row and row[0]:
+        if load_tx.bulk_begin(conn, "jobs"):
             for spec, frame in (
                 (JOBS_SPEC, jobs),
                 (JOB_SOURCE_MAP_SPEC, source_map),
                 (JOB_GROUPS_SPEC, groups),
             ):
                 copy_frame(conn, spec.table, frame, spec.staged_columns)
-            conn.execute("SELECT load_bulk_end()")
+            load_tx.bulk_end(conn)
             return JobTablesWritten(
                 jobs_inserted=jobs.height,
                 jobs_updated=0,

@@ -94,8 +94,10 @@ def record_table_states(conn: Connection, *, run_id: str, hashes: dict[str, str]
     )
 
 
-def bulk_begin(conn: Connection) -> bool:
-    """First load only: set the load tables' secondary indexes and foreign keys aside.
+def bulk_begin(conn: Connection, scope: str = "load") -> bool:
+    """First write into empty tables only: set their keys, indexes and foreign keys aside.
+
+    ``scope``: ``"load"`` (the load's tables) or ``"jobs"`` (analytics' job tables).
 
     ``load_bulk_begin()`` (migrations 0007/0008, ``SECURITY DEFINER`` as the tables' owner) locks
     the load's tables and, only when all of them are empty, drops their foreign keys (and those
@@ -103,7 +105,7 @@ def bulk_begin(conn: Connection) -> bool:
     audit INSERT trigger, remembering it all. Returns whether it did; then
     ``bulk_end`` must run before COMMIT (a deferred trigger refuses the COMMIT otherwise).
     """
-    row = conn.execute("SELECT load_bulk_begin()").fetchone()
+    row = conn.execute("SELECT load_bulk_begin(%s)", (scope,)).fetchone()
     return bool(row and row[0])
 
 
