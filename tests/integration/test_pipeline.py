@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -120,6 +121,19 @@ def test_every_stage_succeeds_and_the_database_holds_what_was_reported(
     assert 0 < head["customers"] < head["persons"]  # type: ignore[operator]
     # the ledger says the same
     assert count(url, "SELECT count(*) FROM pipeline_stages WHERE status = 'succeeded'") == 4
+
+
+def test_processed_files_and_the_run_log_are_owner_only(
+    reference: tuple[str, dict[str, object], dict[str, tuple[int, str]]],
+) -> None:
+    """PII lives in review_pairs.csv, the Parquet files and the log: 0700 folders, 0600 files."""
+    _, summary, _ = reference
+    processed = Path(str(summary["processed_dir"]))
+    log_file = Path(str(summary["log_file"]))
+    paths = [processed, *processed.rglob("*"), log_file.parent, log_file]
+    assert (processed / "review_pairs.csv").is_file() and log_file.is_file()
+    wrong = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in paths if p.stat().st_mode & 0o077}
+    assert wrong == {}
 
 
 def test_rerun_on_unchanged_input_does_nothing(

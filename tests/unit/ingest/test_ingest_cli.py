@@ -4,6 +4,8 @@ critical expectation fails. One run (Great Expectations is slow to import), seve
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +40,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
         timeout=600,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "CRM_HOME": str(base / "home")},
         check=False,
+        preexec_fn=lambda: os.umask(0o022),  # a usual shell umask: files would be world-readable
     )
     return proc, out
 
@@ -69,3 +72,15 @@ def test_outputs_and_validation_results_are_written_before_failing(
     summary = json.loads((out / "clean_summary.json").read_text())
     assert summary["validation"]["critical_failures"] == failed
     assert (summary["rows_in"], summary["rows_clean"], summary["rows_quarantined"]) == (4, 2, 2)
+
+
+def test_processed_folder_and_files_are_owner_only(cli_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """review_pairs.csv, the Parquet files and the validation docs hold PII: 0700 folders, 0600 files."""
+    _, out = cli_run
+    paths = [out, *out.rglob("*")]
+    assert len(paths) > 10  # outputs, summary, validation results and Data Docs
+    modes = {str(p.relative_to(out.parent)): stat.S_IMODE(p.stat().st_mode) for p in paths}
+    wrong = {p: oct(m) for p, m in modes.items() if m & 0o077}
+    assert wrong == {}
+    assert modes["processed"] == 0o700
+    assert modes["processed/persons.parquet"] == 0o600
