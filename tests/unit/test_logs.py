@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,14 +25,16 @@ def configured(tmp_path: Path) -> Iterator[Path]:
         handler.close()
 
 
-def test_a_newline_in_a_file_name_stays_one_log_line(
-    capsys: pytest.CaptureFixture[str], configured: Path
-) -> None:
+def test_a_newline_in_a_file_name_stays_one_log_line(configured: Path) -> None:
+    terminal = io.StringIO()
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:  # the terminal's handler (not the file's)
+            handler.setStream(terminal)
     logging.getLogger("crm_pipeline.ingest").warning("%s: header matches no profile", FORGED)
     lines = configured.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     assert lines[0].endswith("evil.csv\\nERROR run=- crm_pipeline.load: all rows deleted: header matches no profile")
-    console = capsys.readouterr().err.splitlines()  # the terminal's copy of the warning
+    console = terminal.getvalue().splitlines()
     assert len(console) == 1 and "evil.csv\\nERROR" in console[0]
 
 
