@@ -446,6 +446,10 @@ def main() -> None:
     else is a bug: one red line too, and the traceback with ``--debug``.
     """
     try:
+        from crm_pipeline.config import get_settings
+        from crm_pipeline.permissions import restrict_new_files
+
+        restrict_new_files(get_settings())  # before anything is written: PII files owner-only
         app()
     except PipelineError as exc:
         if _state["debug"]:

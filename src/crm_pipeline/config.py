@@ -47,10 +47,20 @@ class Settings(BaseSettings):
     reader_password: SecretStr | None = None
     api_sync_password: SecretStr | None = None
 
+    # files written (crm_pipeline.permissions)
+    private_files: bool = Field(
+        default=True,
+        description="Create folders 0700 and files 0600 (umask 077); false keeps the caller's umask.",
+    )
+
     # ingest (clean stage)
     profiles_file: Path | None = Field(
         default=None,
         description="Extra source profiles (YAML, same shape as crm_pipeline/ingest/profiles.yaml).",
+    )
+    max_columns: int = Field(default=500, ge=1, description="A file with more columns is rejected.")
+    max_field_chars: int = Field(
+        default=10_000, ge=1, description="A row with a longer field is quarantined (field_too_long)."
     )
 
     # matching

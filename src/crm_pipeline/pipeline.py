@@ -86,13 +86,13 @@ class RunResult:
 
 
 def fingerprint(raw_dir: Path) -> str:
-    """sha256 over the names and bytes of every file in ``raw_dir`` (sorted, not recursive)."""
-    if not raw_dir.is_dir():
-        raise InputError("raw input folder not found", file=raw_dir)
+    """sha256 over the names and bytes of the files the clean stage reads (``select_inputs``)."""
+    from crm_pipeline.ingest.inputs import NO_INPUT, select_inputs
+
     digest = hashlib.sha256()
-    files = sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = select_inputs(raw_dir).files
     if not files:
-        raise InputError("raw input folder has no files", file=raw_dir)
+        raise InputError(NO_INPUT, file=raw_dir)
     for path in files:
         digest.update(path.name.encode())
         digest.update(b"\0")

@@ -33,7 +33,9 @@ def test_a_newline_in_a_file_name_stays_one_log_line(configured: Path) -> None:
     logging.getLogger("crm_pipeline.ingest").warning("%s: header matches no profile", FORGED)
     lines = configured.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
-    assert lines[0].endswith("evil.csv\\nERROR run=- crm_pipeline.load: all rows deleted: header matches no profile")
+    assert lines[0].endswith(
+        "evil.csv\\nERROR run=- crm_pipeline.load: all rows deleted: header matches no profile"
+    )
     console = terminal.getvalue().splitlines()
     assert len(console) == 1 and "evil.csv\\nERROR" in console[0]
 

@@ -29,7 +29,9 @@ from crm_pipeline.config import Settings
 from crm_pipeline.console import progress
 from crm_pipeline.errors import InputError, ValidationFailed
 from crm_pipeline.ingest import reader
-from crm_pipeline.ingest.encoding import decode_bytes
+from crm_pipeline.ingest.duplicates import resolve_duplicates
+from crm_pipeline.ingest.encoding import Decoded, decode_bytes
+from crm_pipeline.ingest.inputs import NO_INPUT, select_inputs
 from crm_pipeline.ingest.profiles import Profile, ProfileMatch, detect_profile, load_profiles
 from crm_pipeline.ingest.transform import Transformed, transform
 from crm_pipeline.logs import mask_pii
@@ -42,11 +44,11 @@ from crm_pipeline.models import (
     empty_frame,
     validate_frame,
 )
+from crm_pipeline.permissions import PRIVATE_DIR_MODE
 from crm_pipeline.validate import ValidationReport, ValidationWorker
 
 log = logging.getLogger(__name__)
 
-INPUT_PATTERNS = ("*.csv", "*.tsv", "*.txt")
 OUTPUTS = ("persons", "jobs", "leads", "quarantine", "files")
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "uid": pl.String(),
@@ -62,6 +64,7 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
     "sha256": pl.String(),
     "profile": pl.String(),
     "encoding": pl.String(),
+    "encoding_confidence": pl.Float64(),
     "delimiter": pl.String(),
     "rows_in": pl.Int64(),
     "rows_clean": pl.Int64(),
@@ -69,6 +72,10 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "error": pl.String(),
 }
+FREE_TEXT_FIELDS = ("move_size", "sales_person", "referral_source")
+"""Typed text that identifies nobody: format characters removed there are also reported
+(``invisible_characters``, one entry per value, the row kept); elsewhere they are only removed."""
+INVISIBLE_RULE = "invisible_characters"
 MODEL_SAMPLE_ROWS = 5_000
 """Rows per output checked against the Pydantic models (20-40 ms per 1,000 rows measured, with
 ``to_dicts``), so the check is a sample; see crm_pipeline.models for why."""
@@ -92,6 +99,8 @@ class FileResult:
     rows_quarantined: int
     status: str  # ok | rejected
     error: str | None = None
+    encoding_confidence: float | None = None
+    encoding_note: str | None = None
     blank_lines: int = 0
     repeated_headers: int = 0
     nul_bytes: int = 0
@@ -113,6 +122,7 @@ class CleanResult:
     timings: dict[str, float]
     paths: dict[str, Path]
     validation: ValidationReport | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # files of raw_dir not read, and why
 
     @property
     def rows_in(self) -> int:
@@ -145,16 +155,6 @@ class _FileOutput:
     quarantine: pl.DataFrame | None = None
 
 
-def input_files(raw_dir: Path) -> list[Path]:
-    """The CSV exports of ``raw_dir`` (``*.csv``, ``*.tsv``, ``*.txt``), sorted by name."""
-    if not raw_dir.is_dir():
-        raise InputError("raw data folder not found", file=raw_dir)
-    files = sorted({p for pattern in INPUT_PATTERNS for p in raw_dir.glob(pattern) if p.is_file()})
-    if not files:
-        raise InputError("no CSV files (*.csv, *.tsv, *.txt) in the raw data folder", file=raw_dir)
-    return files
-
-
 def run_clean(
     raw_dir: Path,
     processed_dir: Path,
@@ -172,9 +172,17 @@ def run_clean(
     """
     started = time.perf_counter()
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
-    files = input_files(raw_dir)
+    selection = select_inputs(raw_dir)
+    if not selection.files:
+        raise InputError(NO_INPUT, file=raw_dir)
+    files = selection.files
+    for name, reason in selection.skipped:
+        log.info("%s: not read: %s", name, reason)
     profiles = load_profiles(settings.profiles_file)
-    processed_dir.mkdir(parents=True, exist_ok=True)
+    limits = reader.ReadLimits(settings.max_columns, settings.max_field_chars)
+    processed_dir.mkdir(
+        parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE if settings.private_files else 0o777
+    )
     with ExitStack() as stack:
         # Great Expectations loads in its own process while the files are cleaned
         worker = stack.enter_context(ValidationWorker()) if validate else None
@@ -183,7 +191,7 @@ def run_clean(
         with progress() as bar:
             for path in files:
                 task = bar.add_task(path.name, total=_STEPS)
-                outputs.append(clean_file(path, profiles, advance=partial(bar.advance, task)))
+                outputs.append(clean_file(path, profiles, partial(bar.advance, task), limits=limits))
                 bar.update(task, completed=_STEPS)
         timings = {"files": time.perf_counter() - started}
 
@@ -232,6 +240,7 @@ def run_clean(
         timings={k: round(v, 3) for k, v in timings.items()},
         paths=paths,
         validation=report,
+        skipped=selection.skipped,
     )
     paths["summary"] = processed_dir / "clean_summary.json"
     _write_summary(result, checked, paths["summary"])
@@ -257,11 +266,25 @@ class _Source:
 
     name: str
     sha256: str = ""
-    encoding: str | None = None
+    decoded: Decoded | None = None
     delimiter: str | None = None
 
+    @property
+    def encoding(self) -> str | None:
+        return self.decoded.encoding if self.decoded else None
 
-def clean_file(path: Path, profiles: tuple[Profile, ...], advance: Any = lambda: None) -> _FileOutput:
+    @property
+    def confidence(self) -> float | None:
+        return self.decoded.confidence if self.decoded else None
+
+
+def clean_file(
+    path: Path,
+    profiles: tuple[Profile, ...],
+    advance: Any = lambda: None,
+    *,
+    limits: reader.ReadLimits = reader.ReadLimits(),  # noqa: B008 - frozen, shared on purpose
+) -> _FileOutput:
     """Read, recognise and clean one file. Never raises on the file's content."""
     started = time.perf_counter()
     try:
@@ -269,14 +292,21 @@ def clean_file(path: Path, profiles: tuple[Profile, ...], advance: Any = lambda:
     except OSError as exc:
         return _rejected(_Source(path.name), "unreadable_file", f"cannot read file: {exc}", started)
     decoded = decode_bytes(data)
-    source = _Source(path.name, hashlib.sha256(data).hexdigest(), decoded.encoding)
+    source = _Source(path.name, hashlib.sha256(data).hexdigest(), decoded)
     del data
+    if decoded.note:
+        log.warning("%s: %s", source.name, decoded.note)
     advance()
-    parsed = reader.parse_text(decoded.text)
+    parsed = reader.parse_text(decoded.text, limits.max_columns)
     source = replace(source, delimiter=parsed.delimiter)
     advance()
     if parsed.nul_bytes:
         log.warning("%s: %d NUL bytes stripped", source.name, parsed.nul_bytes)
+    if parsed.too_wide:
+        width, most = parsed.too_wide, limits.max_columns
+        message = f"{source.name}: {width:,} columns; at most {most:,} are read (CRM_MAX_COLUMNS)"
+        log.warning("%s", message)
+        return _rejected(source, "too_many_columns", message, started, rows_in=parsed.rows_in)
     if not parsed.header:
         return _rejected(source, "empty_file", "file is empty (no header row)", started)
     match = detect_profile(parsed.header, profiles)
@@ -288,14 +318,55 @@ def clean_file(path: Path, profiles: tuple[Profile, ...], advance: Any = lambda:
         log.warning("%s", message)
         raw_header = reader.cut(parsed.delimiter.join(parsed.header))
         return _rejected(source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header)
+    match, duplicate = resolve_duplicates(match, parsed.header, parsed.rows)
+    if duplicate is not None:
+        log.warning("%s: %s", source.name, duplicate)
+        return _rejected(
+            source, "duplicate_column", f"{source.name}: {duplicate}", started, rows_in=parsed.rows_in
+        )
 
-    issues = reader.row_issues(parsed, check_encoding=decoded.replaced)
+    issues = reader.row_issues(
+        parsed, check_encoding=decoded.replaced, max_field_chars=limits.max_field_chars
+    )
     rows = parsed.rows.select("line", *[pl.col(f"c{i}").alias(f) for f, i in match.columns.items()])
     cleaned = transform(rows.filter(~pl.col("line").is_in(issues["line"].unique().implode())), match.profile)
     advance()
     out = _split_rows(source, parsed, match, issues, cleaned, started)
+    _report_invisible(out, parsed, match)
     advance()
     return out
+
+
+def _report_invisible(out: _FileOutput, parsed: reader.ParsedText, match: ProfileMatch) -> None:
+    """Format characters the reader removed: counted per file; in free text of kept rows, reported.
+
+    The entries are value-level: the row is clean (with the characters removed) and stays counted
+    as clean; the entry shows the raw value so nothing is hidden.
+    """
+    found = parsed.invisible
+    if found.height == 0 or out.quarantine is None:
+        return
+    free = {
+        f"c{i}": parsed.header[i] or f"column {i + 1}"
+        for f, i in match.columns.items()
+        if f in FREE_TEXT_FIELDS
+    }
+    kept = out.quarantine["line"].unique().implode()
+    entries = found.filter(pl.col("col").is_in(list(free)) & ~pl.col("line").is_in(kept)).select(
+        pl.format("{}#{}", pl.lit(out.result.file), pl.col("line")).alias("uid"),
+        pl.lit(out.result.file).alias("file"),
+        "line",
+        pl.col("col").replace_strict(free, return_dtype=pl.String).alias("column"),
+        pl.lit(INVISIBLE_RULE).alias("rule"),
+        reader.cut_expr(pl.col("raw_value")).alias("raw_value"),
+        pl.lit(match.profile.name).alias("profile"),
+    )
+    flags = {**out.result.flags, "invisible_characters_removed": found.height}
+    by_rule = dict(out.result.quarantine_by_rule)
+    if entries.height:
+        by_rule[INVISIBLE_RULE] = entries.height
+        out.quarantine = pl.concat([out.quarantine, entries.cast(QUARANTINE_SCHEMA)]).sort("line", "column")  # type: ignore[arg-type]
+    out.result = replace(out.result, flags=flags, quarantine_by_rule=by_rule)
 
 
 def _split_rows(
@@ -341,6 +412,8 @@ def _split_rows(
         sha256=source.sha256,
         profile=profile.name,
         encoding=source.encoding,
+        encoding_confidence=source.confidence,
+        encoding_note=source.decoded.note if source.decoded else None,
         delimiter=source.delimiter,
         rows_in=parsed.rows_in,
         rows_clean=clean.height,
@@ -377,6 +450,8 @@ def _rejected(
         sha256=source.sha256,
         profile=None,
         encoding=source.encoding,
+        encoding_confidence=source.confidence,
+        encoding_note=source.decoded.note if source.decoded else None,
         delimiter=source.delimiter,
         rows_in=rows_in,
         rows_clean=0,
@@ -466,6 +541,7 @@ def _write_summary(result: CleanResult, checked: dict[str, int], path: Path) -> 
         "outputs": result.outputs,
         "quarantine_by_rule": result.quarantine_by_rule,
         "files": [asdict(f) for f in result.files],
+        "skipped_files": [{"file": name, "reason": reason} for name, reason in result.skipped],
         "timings_seconds": result.timings,
         "model_check": {"rows_checked": checked, "sample_per_output": MODEL_SAMPLE_ROWS},
         "validation": result.validation.to_summary() if result.validation is not None else None,

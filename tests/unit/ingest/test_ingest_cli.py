@@ -74,7 +74,9 @@ def test_outputs_and_validation_results_are_written_before_failing(
     assert (summary["rows_in"], summary["rows_clean"], summary["rows_quarantined"]) == (4, 2, 2)
 
 
-def test_processed_folder_and_files_are_owner_only(cli_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+def test_processed_folder_and_files_are_owner_only(
+    cli_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
     """review_pairs.csv, the Parquet files and the validation docs hold PII: 0700 folders, 0600 files."""
     _, out = cli_run
     paths = [out, *out.rglob("*")]

@@ -457,6 +457,7 @@ def test_unknown_header_rejects_that_file_and_the_others_go_on(tmp_path: Path) -
         "sha256",
         "profile",
         "encoding",
+        "encoding_confidence",
         "delimiter",
         "rows_in",
         "rows_clean",
