@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         description="Extra source profiles (YAML, same shape as crm_pipeline/ingest/profiles.yaml).",
     )
 
+    # load: an input file whose clean rows shrink by more than this share of the rows it loaded
+    # before (or that comes back empty or rejected) is held back; --accept-shrink FILE overrides
+    max_shrink_share: float = Field(default=0.20, ge=0.0, le=1.0)
+
     # matching
     match_threshold: float = 0.95
     match_review_band: float = 0.15
