@@ -232,7 +232,8 @@ class _ContentHashes:
 
     def _compute(self) -> dict[str, str]:
         began = time.perf_counter()
-        hashes = {spec.table: content_hash(spec, self._inputs.frame(spec)) for spec in T.MERGE_ORDER}
+        scope = self._inputs.files
+        hashes = {spec.table: content_hash(spec, self._inputs.frame(spec), scope) for spec in T.MERGE_ORDER}
         self.seconds = time.perf_counter() - began
         return hashes
 
