@@ -1,7 +1,9 @@
 """The command line: a thin Typer app. Each command calls one stage entry point.
 
 One error handler (``main``) turns a ``PipelineError`` into a one-line red message and its exit
-code (1 = data problem, 2 = usage); ``--debug`` shows the traceback instead.
+code (``shared/spec/cli.md``: 0 ok, 1 data problem reported — input rejected or held back, failed
+SLA —, 2 usage, 3 another run holds the lock); ``--debug`` shows the traceback instead. A command
+that finished its work but must report a problem prints its summary first, then raises.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import typer
 
 from crm_pipeline import logs
 from crm_pipeline.console import console, err_console
-from crm_pipeline.errors import PipelineError
+from crm_pipeline.errors import InputRejected, PipelineError
 
 app = typer.Typer(
     name="crm-pipeline",
@@ -36,6 +38,12 @@ export_app = typer.Typer(
     help="Write lineage maps as CSV (the keys other tools join on).", no_args_is_help=True
 )
 app.add_typer(export_app, name="export")
+
+
+ACCEPT_SHRINK_HELP = (
+    "Confirm that this input file really shrank (or became empty): apply it although it has "
+    "fewer rows than it loaded before. Repeatable. Example: --accept-shrink sm_customers.csv"
+)
 
 
 class AnalyticsStep(StrEnum):
@@ -167,11 +175,14 @@ def clean(
 
     Example: crm-pipeline clean data/demo/raw data/demo/processed
     """
+    from crm_pipeline import runlock
     from crm_pipeline.config import get_settings
     from crm_pipeline.ingest import run_clean
     from crm_pipeline.ingest.report import summary_tables
 
-    result = run_clean(raw_dir, processed_dir, get_settings(), raise_on_failure=False)
+    settings = get_settings()
+    with runlock.exclusive(settings, processed_dir=processed_dir, database=False):
+        result = run_clean(raw_dir, processed_dir, settings, raise_on_failure=False)
     for table in summary_tables(result):
         console.print(table)
     for check in result.validation.warnings if result.validation else []:
@@ -246,9 +257,12 @@ def match(
         for table in report.standalone_summary(standalone):
             console.print(table)
         return
+    from crm_pipeline import runlock
     from crm_pipeline.match import run_match
 
-    result = run_match(processed_dir, get_settings(), model, backend.value, retrain)
+    settings = get_settings()
+    with runlock.exclusive(settings, processed_dir=processed_dir, database=False):
+        result = run_match(processed_dir, settings, model, backend.value, retrain)
     for table in report.match_summary(result):
         console.print(table)
     console.print(f"[green]matched[/] {result.records:,} person rows → {result.customers:,} customers")
@@ -267,14 +281,23 @@ def load(
             "(those are skipped by default).",
         ),
     ] = False,
+    accept_shrink: Annotated[
+        list[str] | None, typer.Option("--accept-shrink", metavar="FILE", help=ACCEPT_SHRINK_HELP)
+    ] = None,
 ) -> None:
     """Phase 3: load PROCESSED_DIR into PostgreSQL (COPY → staging → merge, one transaction).
 
     A rerun of the same input changes nothing; prints rows inserted / updated / unchanged per table.
-    Migrates the database to the code's schema first when it is behind (as `run` does).
+    An input file that came back empty, rejected or more than CRM_MAX_SHRINK_SHARE (20 %) smaller
+    than what it loaded before is held back (its rows stay; exit code 1) unless --accept-shrink
+    names it. Checks the schema first and migrates it when it is behind and DATABASE_URL is the
+    owner's (as `run` does).
 
     Example: crm-pipeline load data/processed
+
+    Example: crm-pipeline load data/processed --accept-shrink sm_customers.csv
     """
+    from crm_pipeline import runlock
     from crm_pipeline.config import get_settings
     from crm_pipeline.db import ensure_migrated
     from crm_pipeline.load import LoadOptions, run_load
@@ -282,9 +305,13 @@ def load(
 
     settings = get_settings()
     ensure_migrated(settings)
-    result = run_load(processed_dir, settings, options=LoadOptions(skip_unchanged=not full_compare))
+    options = LoadOptions(skip_unchanged=not full_compare, accept_shrink=frozenset(accept_shrink or ()))
+    with runlock.exclusive(settings, processed_dir=processed_dir):
+        result = run_load(processed_dir, settings, options=options)
     for table in summary_tables(result):
         console.print(table)
+    if result.held_back:
+        raise InputRejected("; ".join(h.message() for h in result.held_back))
 
 
 @app.command("run")
@@ -298,13 +325,22 @@ def run_all(
         bool, typer.Option("--restart", help="Start a new run instead of resuming the last one.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    accept_shrink: Annotated[
+        list[str] | None, typer.Option("--accept-shrink", metavar="FILE", help=ACCEPT_SHRINK_HELP)
+    ] = None,
 ) -> None:
     """Every phase in order: clean → match/unify → load → analytics. Resumable.
 
     After a crash or Ctrl-C, running it again resumes at the first unfinished stage; on unchanged
-    input it does nothing and says so. One log file per run under CRM_HOME/logs/.
+    input it does nothing and says so. One log file per run under CRM_HOME/logs/. One run at a
+    time per database and processed folder: a second one exits with code 3 naming the holder.
+    Exit code 1 when an input file was rejected or held back: a file that came back empty,
+    rejected or more than CRM_MAX_SHRINK_SHARE (20 %) smaller than what it loaded before keeps
+    its earlier rows until --accept-shrink names it.
 
     Example: crm-pipeline run data/raw
+
+    Example: crm-pipeline run data/raw --accept-shrink sm_customers.csv
     """
     import json
 
@@ -335,6 +371,7 @@ def run_all(
             settings,
             processed_dir=processed_dir,
             restart=restart,
+            accept_shrink=frozenset(accept_shrink or ()),
             on_stage=on_stage,
             on_run_id=open_log,
         )
@@ -342,10 +379,12 @@ def run_all(
         result.log_file = Path(str(_state["log_file"]))
     if as_json:
         print(json.dumps(result.as_dict(), indent=2, default=str))  # noqa: T201 - machine-readable
-        return
-    if result.status == "unchanged":
-        console.print(f"[green]input unchanged since run {result.run_id}: nothing to do[/]")
-    console.print(run_summary_table(result))
+    else:
+        if result.status == "unchanged":
+            console.print(f"[green]input unchanged since run {result.run_id}: nothing to do[/]")
+        console.print(run_summary_table(result))
+    if result.problems:
+        raise InputRejected(f"run {result.run_id}: " + "; ".join(result.problems))
 
 
 # --------------------------------------------------------------------------- analytics
@@ -371,11 +410,14 @@ def analytics(
 
     Example: crm-pipeline analytics job-duplicates
     """
+    from crm_pipeline import runlock
     from crm_pipeline.analytics import STEPS, run_analytics
     from crm_pipeline.analytics.summary import summary_table
     from crm_pipeline.config import get_settings
 
-    result = run_analytics(get_settings(), which=STEPS if step is None else (step.value,), force=force)
+    settings = get_settings()
+    with runlock.exclusive(settings):
+        result = run_analytics(settings, which=STEPS if step is None else (step.value,), force=force)
     console.print(summary_table(result))
 
 
@@ -383,16 +425,27 @@ def analytics(
 def export_unification_map(
     out: Annotated[Path, typer.Option("--out", help="CSV to write (file, record_id, customer_id).")],
     processed_dir: Annotated[
-        Path, typer.Option("--processed", help="Folder with unification_map.parquet (output of `match`).")
-    ] = Path("data/processed"),
+        Path | None,
+        typer.Option(
+            "--processed",
+            help="Read PROCESSED_DIR/unification_map.parquet (output of `match`) instead of the "
+            "database (default: what the last load wrote).",
+        ),
+    ] = None,
 ) -> None:
     """Every person-bearing source row → its customer: columns file, record_id, customer_id.
 
+    Cells a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading ' —
+    E.164 phones too (README, "CSV files for people").
+
     Example: crm-pipeline export unification-map --out unification_map.csv
+
+    Example: crm-pipeline export unification-map --processed data/processed --out map.csv
     """
+    from crm_pipeline.config import get_settings
     from crm_pipeline.unify.export import export_unification_map as write_map
 
-    rows = write_map(processed_dir, out)
+    rows = write_map(out, processed_dir=processed_dir, settings=get_settings())
     console.print(f"[green]wrote {rows:,} rows[/] to {out}")
 
 

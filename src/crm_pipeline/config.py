@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="A row with a longer field is quarantined (field_too_long)."
     )
 
+    # load: an input file whose clean rows shrink by more than this share of the rows it loaded
+    # before (or that comes back empty or rejected) is held back; --accept-shrink FILE overrides
+    max_shrink_share: float = Field(default=0.20, ge=0.0, le=1.0)
+
     # matching
     match_threshold: float = 0.95
     match_review_band: float = 0.15

@@ -1,4 +1,9 @@
-"""Typed errors. Each says whether a retry can help; the CLI turns them into a red line + exit code."""
+"""Typed errors. Each says whether a retry can help; the CLI turns them into a red line + exit code.
+
+Exit codes (``shared/spec/cli.md``): 1 a data problem reported (``PipelineError``: input rejected
+or held back, an SLA failed), 2 usage (``ConfigError``; Click's own usage errors too), 3 another
+run holds the lock (``LockHeld``).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,16 @@ class ValidationFailed(PipelineError):
     def __init__(self, message: str, *, report: Any = None):
         self.report = report
         super().__init__(message)
+
+
+class InputRejected(PipelineError):
+    """The run finished but input was rejected or held back (exit code 1): the operator must look."""
+
+
+class LockHeld(PipelineError):
+    """Another run holds the lock of this database or processed folder (exit code 3)."""
+
+    exit_code = 3
 
 
 class LoadError(PipelineError):

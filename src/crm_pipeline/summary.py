@@ -49,6 +49,8 @@ def run_summary_table(result: RunResult) -> Group:
     stages.add_row("[bold]total[/]", "", f"{result.seconds:.2f}")
 
     parts: list[Any] = [head, stages]
+    if result.problems:  # held-back and rejected input files: the operator must look (exit code 1)
+        parts.append(Text("\n".join(f"warning: {p}" for p in result.problems), style="yellow"))
     lines = [f"processed data: {result.processed_dir}"]
     lines += [f"{k}: {v}" for k, v in sorted(result.paths.items())]
     if result.log_file:

@@ -40,6 +40,8 @@ LOADER_REFUSED = {
     "drop a write-count trigger": "DROP TRIGGER customers_count_writes ON customers",
     "advance a write count": "SELECT nextval('table_writes_customers')",
     "reset a write count": "SELECT setval('table_writes_customers', 1)",
+    # the owner's ANALYZE (0010) only for the pipeline's tables
+    "analyze a table outside the allow-list": "SELECT load_analyze('audit_log')",
 }
 
 READER_REFUSED = {
@@ -166,3 +168,39 @@ def test_reader_engine_serves_pandas_the_masked_view(migrated_database_url: str,
     finally:
         engine.dispose()
     assert frame["email"].tolist() == ["m***@example.com"]
+
+
+def test_loader_analyzes_through_the_owner_function(migrated_database_url: str) -> None:
+    """ANALYZE needs the owner; ``load_analyze`` lends it for the pipeline's tables (0010)."""
+    with psycopg.connect(migrated_database_url, autocommit=True) as conn:
+        before = conn.execute(
+            "SELECT coalesce(analyze_count, 0) FROM pg_stat_user_tables WHERE relname = 'customers'"
+        ).fetchone()
+    with db.connect(migrated_database_url, "loader", autocommit=True) as conn:
+        conn.execute("SELECT load_analyze('customers', ARRAY['customer_id', 'email'])")
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            conn.execute("SELECT load_analyze('customers', ARRAY['email); DROP TABLE customers; --'])")
+    with psycopg.connect(migrated_database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        after = conn.execute(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'customers'"
+        ).fetchone()
+        assert conn.execute("SELECT to_regclass('public.customers') IS NOT NULL").fetchone() == (True,)
+    assert before is not None and after is not None and after[0] > before[0]
+
+
+def test_loader_reads_the_schema_revision(migrated_database_url: str) -> None:
+    from crm_pipeline.db.migrations import loader_revision
+
+    assert loader_revision(migrated_database_url) == db.head_revision()
+
+
+def test_a_loader_only_url_never_migrates(fresh_database_url: str) -> None:
+    """A scheduled job with only crm_loader credentials and a schema behind: a clear error."""
+    db.migrate(fresh_database_url, "0008")
+    loader_only = with_credentials(fresh_database_url, "crm_loader", None)
+    with pytest.raises(ConfigError, match="crm-pipeline db migrate"):
+        db.ensure_migrated(loader_only)
+    assert db.current_revision(fresh_database_url) == "0008"
+    db.migrate(fresh_database_url)
+    assert db.ensure_migrated(loader_only) == db.head_revision()  # at head: the loader may go on

@@ -191,9 +191,8 @@ def export_job_map(settings: Settings, out: Path) -> int:
     """Write ``file, record_id, job_id`` for every source job row to ``out`` (CSV); returns the rows."""
     from crm_pipeline.db import analytics_sql
     from crm_pipeline.db.connection import connect
+    from crm_pipeline.safe_csv import write_csv
 
     with connect(settings, application_name="crm-pipeline export") as conn:
         job_map = analytics_sql.read_job_map(conn)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    job_map.write_csv(out)
-    return job_map.height
+    return write_csv(job_map, out)  # formula-like cells neutralized (crm_pipeline.safe_csv)

@@ -93,10 +93,15 @@ def read_source_jobs(conn: Connection, columns: Mapping[str, pl.DataType]) -> pl
     return read_frame(conn, query, columns)
 
 
-def has_job_map(conn: Connection) -> bool:
-    """Whether the schema has ``job_source_map`` (a database never migrated has not)."""
-    row = conn.execute("SELECT to_regclass('public.job_source_map') IS NOT NULL").fetchone()
+def has_table(conn: Connection, table: str) -> bool:
+    """Whether the schema has ``table`` (a database never migrated has none)."""
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()
     return bool(row and row[0])
+
+
+def has_job_map(conn: Connection) -> bool:
+    """Whether the schema has ``job_source_map``."""
+    return has_table(conn, "job_source_map")
 
 
 def read_job_map(conn: Connection) -> pl.DataFrame:
@@ -111,6 +116,18 @@ def read_job_map(conn: Connection) -> pl.DataFrame:
         " ORDER BY file, s.record_id, m.job_id"
     )
     return read_frame(conn, query, {"file": pl.String(), "record_id": pl.String(), "job_id": pl.String()})
+
+
+def read_unification_map(conn: Connection) -> pl.DataFrame:
+    """``file, record_id, customer_id`` of every person row the database holds, in file and line
+    order (the ``export unification-map`` contract; what the last load wrote)."""
+    query = sql.SQL(
+        "SELECT m.file_name AS file, m.record_id, m.customer_id"
+        " FROM customer_source_map AS m JOIN source_person_records AS p USING (uid)"
+        " ORDER BY m.file_name, p.line, m.uid"
+    )
+    schema = {"file": pl.String(), "record_id": pl.String(), "customer_id": pl.String()}
+    return read_frame(conn, query, schema)
 
 
 # ------------------------------------------------------------------------------------------ writing

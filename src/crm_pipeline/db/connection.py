@@ -59,6 +59,8 @@ def role_url(target: Target = None, role: Role = "loader") -> str:
         return admin
     settings = target if isinstance(target, Settings) else None
     password = _role_password(settings, role) if settings is not None else None
+    if password is None and urlsplit(admin).username == ROLE_NAMES[role]:
+        return admin  # DATABASE_URL already logs in as this role (a loader-only scheduled job)
     return with_credentials(admin, ROLE_NAMES[role], password)
 
 

@@ -95,3 +95,13 @@ def latest_run(target: Target, *, raw_dir: str | None = None) -> RunRecord | Non
         stages={s: st for s, st in stages},
         summary=row[6],
     )
+
+
+def stage_counts(target: Target, *, run_id: str) -> dict[str, dict[str, Any]]:
+    """``stage → counts`` of the run's stages that succeeded (a resumed run's earlier figures)."""
+    with translate_errors(table="pipeline_stages"), connect(target, "loader", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT stage, counts FROM pipeline_stages WHERE run_id = %s AND status = 'succeeded'",
+            (run_id,),
+        ).fetchall()
+    return {str(stage): dict(counts or {}) for stage, counts in rows}

@@ -242,19 +242,20 @@ def analyze(target: Target, tables: Iterable[str], *, workers: int = 2) -> list[
     and completes the statistics of every other column in the background. ``workers`` connections
     share the tables, largest first (the machine's cores work in parallel; one ANALYZE uses one).
 
-    Runs as the admin user: ANALYZE needs the table owner's rights (``crm_owner``; PostgreSQL < 17
-    has no grantable MAINTAIN right) and ``crm_loader`` is deliberately not the owner. Returns the
-    server's warnings (it skips, with a WARNING, a table the role may not analyze).
+    Runs as ``crm_loader`` through ``load_analyze(table, columns)`` (migration 0010): ANALYZE needs
+    the table owner's rights (``crm_owner``; PostgreSQL < 17 has no grantable MAINTAIN right), and
+    that ``SECURITY DEFINER`` function lends them for an allow-list of tables only — a normal run
+    never logs in as the admin user. Returns the server's warnings.
     """
     wanted = list(tables)
     if not wanted:
         return []
-    with connect(target, "admin", autocommit=True, application_name="crm-pipeline load") as conn:
+    with connect(target, "loader", autocommit=True, application_name="crm-pipeline load") as conn:
         with translate_errors():
             plan = conn.execute(_KEY_COLUMNS_SQL, (wanted,)).fetchall()
     statements = [
-        sql.SQL("ANALYZE {} ({})").format(
-            sql.Identifier(str(table)), sql.SQL(", ").join(sql.Identifier(str(c)) for c in columns)
+        sql.SQL("SELECT load_analyze({}, {})").format(
+            sql.Literal(str(table)), sql.Literal([str(c) for c in columns])
         )
         for table, columns, _size in plan
     ]
@@ -288,7 +289,7 @@ def _run_analyze(target: Target, statements: list[sql.Composed]) -> list[str]:
     def keep(diag: Any) -> None:
         notices.append(str(diag.message_primary))
 
-    with connect(target, "admin", autocommit=True, application_name="crm-pipeline load") as conn:
+    with connect(target, "loader", autocommit=True, application_name="crm-pipeline load") as conn:
         conn.add_notice_handler(keep)
         with translate_errors():
             for statement in statements:

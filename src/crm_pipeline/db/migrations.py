@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from psycopg import sql
 
@@ -29,7 +30,7 @@ from crm_pipeline.db.connection import (
     sqlalchemy_url,
 )
 from crm_pipeline.db.errors import translate_errors
-from crm_pipeline.errors import ConfigError
+from crm_pipeline.errors import ConfigError, DatabaseUnavailable, PipelineError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = Path(__file__).parent / "alembic"
+MIGRATE_LOCK_KEY = 0x43524D5F4D494752  # "CRM_MIGR": one migration at a time per database
 _REVISION = re.compile(r'^revision\s*=\s*"([^"]+)"', re.MULTILINE)
 _DOWN_REVISION = re.compile(r'^down_revision\b[^=]*=\s*"([^"]+)"', re.MULTILINE)
 
@@ -100,6 +102,8 @@ def _run(target: Target, command: str, revision: str) -> str | None:
     )
     try:
         with translate_errors(), engine.begin() as conn:
+            # two first runs at once: the second waits here, then finds the schema at head
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATE_LOCK_KEY})")
             cfg.attributes["connection"] = conn
             if command == "upgrade":
                 alembic.command.upgrade(cfg, revision)
@@ -132,11 +136,41 @@ def downgrade(target: Target = None, revision: str = "base") -> str | None:
 
 
 def ensure_migrated(target: Target = None) -> str | None:
-    """Migrate when the database is behind head (what ``make demo`` and a first load rely on)."""
+    """Check the schema revision as ``crm_loader``; migrate only when behind and allowed to.
+
+    A database at head costs one ``crm_loader`` session and no admin one (``alembic_version`` is
+    readable by the loader since 0010). A database behind head (or never migrated: ``make demo``, a
+    first run) is migrated with the admin URL — unless that URL *is* the loader's (a scheduled job
+    given only ``crm_loader`` credentials), which cannot migrate: then a clear error asks for
+    ``crm-pipeline db migrate`` with the owner's credentials.
+    """
+    head = head_revision()
+    if loader_revision(target) == head:
+        return head
+    admin_user = urlsplit(resolve_admin_url(target)).username
+    if admin_user == ROLE_NAMES["loader"]:
+        raise ConfigError(
+            f"the database schema is behind this code's revision {head} and DATABASE_URL logs in as "
+            f"{admin_user}, which may not migrate: run `crm-pipeline db migrate` with the owner's "
+            "DATABASE_URL first"
+        )
     current = current_revision(target)
-    if current == head_revision():
+    if current == head:
         return current
     return migrate(target)
+
+
+def loader_revision(target: Target = None) -> str | None:
+    """The revision as ``crm_loader`` sees it; ``None`` when it cannot tell (no role yet, a schema
+    older than 0010 that does not let it read ``alembic_version``, never migrated)."""
+    try:
+        with connect(target, "loader", autocommit=True) as conn, translate_errors():
+            return read_revision(conn)
+    except PipelineError as exc:
+        if exc.retryable and not isinstance(exc, DatabaseUnavailable):
+            raise
+        log.debug("schema revision not readable as crm_loader: %s", exc)
+        return None
 
 
 def set_role_passwords(settings: Settings) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,8 +121,12 @@ def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES
     )
 
 
-def content_hash(spec: MergeSpec, frame: pl.DataFrame) -> str:
+def content_hash(spec: MergeSpec, frame: pl.DataFrame, scope: Sequence[str] = ()) -> str:
     """A digest of the rows a load stages for ``spec``: its key and data columns, in input order.
+
+    ``scope``: the input files whose rows the load replaces (``LoadInputs.files``). Two loads that
+    stage the same rows but replace different files (one held a file back, ``load.holdback``, the
+    next accepts its shrink) must not look alike: only the second deletes that file's old rows.
 
     Lineage columns (``run_id``, ``match_run_id``) are left out: they are written, never compared,
     so they must not make an unchanged table look changed. Each row is hashed by Polars (in Rust,
@@ -132,6 +136,7 @@ def content_hash(spec: MergeSpec, frame: pl.DataFrame) -> str:
     """
     data = frame.select([*spec.key, *spec.columns])
     digest = hashlib.sha256(f"polars {pl.__version__}|{spec.table}|{data.schema}".encode())
+    digest.update("\0".join(sorted(scope)).encode() + b"\1")
     digest.update(data.height.to_bytes(8, "big"))
     for seed in (0, 0x5EED):
         digest.update(data.hash_rows(seed=seed).to_numpy().tobytes())

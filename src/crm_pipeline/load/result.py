@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from crm_pipeline.load.holdback import HeldBack
 
 #: Tables with audit triggers (customers; jobs is written by analytics).
 AUDITED_TABLES = frozenset({"customers", "jobs"})
@@ -47,6 +50,7 @@ class LoadResult:
     input_fingerprint: str
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)  # input files not applied (exit 1)
 
     @property
     def inserted(self) -> int:
@@ -70,7 +74,9 @@ class LoadResult:
 
     def counts_json(self) -> dict[str, Any]:
         """What the ledger (``pipeline_stages.counts``) holds for this load."""
-        return ledger_counts_json(self.tables, self.timings, orphan_customers=self.orphan_customers)
+        return ledger_counts_json(
+            self.tables, self.timings, orphan_customers=self.orphan_customers, held_back=self.held_back
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -79,7 +85,11 @@ class LoadResult:
 
 
 def ledger_counts_json(
-    tables: list[TableCounts], timings: dict[str, float], *, orphan_customers: int
+    tables: list[TableCounts],
+    timings: dict[str, float],
+    *,
+    orphan_customers: int,
+    held_back: list[HeldBack] | None = None,
 ) -> dict[str, Any]:
     """Per table counts, step timings and audited changes, as JSON for the ledger."""
     return {
@@ -99,6 +109,7 @@ def ledger_counts_json(
             t.inserted + t.updated + t.deleted for t in tables if t.table in AUDITED_TABLES
         ),
         "orphan_customers": orphan_customers,
+        "held_back": [h.as_dict() for h in held_back or []],
     }
 
 

@@ -2,6 +2,8 @@
 
 The flow of one attempt (all of it one transaction, as ``crm_loader``):
 
+0. the shrink guard (``load.holdback``): an input file that came back empty, rejected or much
+   smaller than what the database holds of it is left out, so its rows are not deleted;
 1. ``begin_load``: ``SET LOCAL lock_timeout``/``TimeZone``/``work_mem``, then a transaction-level
    advisory lock, so two loads never interleave;
 2. the ledger's run row (``pipeline_runs``, ``pipeline_stages`` = running);
@@ -45,6 +47,7 @@ from crm_pipeline.config import Settings
 from crm_pipeline.db import load_tx
 from crm_pipeline.db.connection import Connection, connect
 from crm_pipeline.db.errors import translate_errors
+from crm_pipeline.db.holdback import loaded_files
 from crm_pipeline.db.merge import (
     MergeSpec,
     copy_chunks,
@@ -56,6 +59,7 @@ from crm_pipeline.db.merge import (
 )
 from crm_pipeline.errors import PipelineError, TransientLoadError
 from crm_pipeline.load import tables as T
+from crm_pipeline.load.holdback import HeldBack, held_in_load, without_files
 from crm_pipeline.load.inputs import LoadInputs, content_hash, csv_chunks, read_inputs
 from crm_pipeline.load.result import LoadResult, TableCounts, ledger_counts_json
 from crm_pipeline.logs import mask_pii
@@ -93,6 +97,8 @@ class LoadOptions:
     # skip a table whose staged rows hash as the last load's and that nobody wrote since
     # (``load_table_state``, migration 0008); False compares every row of every table
     skip_unchanged: bool = True
+    # input files whose shrink the operator confirmed (``--accept-shrink``; see ``load.holdback``)
+    accept_shrink: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -130,6 +136,10 @@ def run_load(
     except PipelineError as exc:
         _record_failure(settings, None, run_id=run_id, started_at=started_at, owns_run=owns_run, error=exc)
         raise
+    held = held_in_load(inputs, loaded_files(settings), settings, options.accept_shrink)
+    inputs = without_files(inputs, [h.file for h in held])
+    for h in held:
+        log.warning("%s", h.message())
     read_seconds = time.perf_counter() - read_began
     log.info("load %s: read %s in %.2fs", run_id, processed_dir, read_seconds)
     hashes = _ContentHashes(inputs)
@@ -155,6 +165,7 @@ def run_load(
                     owns_run=owns_run,
                     options=options,
                     checkpoint=checkpoint or _no_checkpoint,
+                    held_back=held,
                 )
     except PipelineError as exc:
         _record_failure(settings, inputs, run_id=run_id, started_at=started_at, owns_run=owns_run, error=exc)
@@ -184,6 +195,7 @@ def run_load(
         input_fingerprint=inputs.input_fingerprint,
         seconds=time.perf_counter() - began,
         warnings=warnings,
+        held_back=held,
     )
     log.info(
         "load %s: %d inserted, %d updated, %d deleted in %.2fs (%d attempt(s))",
@@ -220,7 +232,8 @@ class _ContentHashes:
 
     def _compute(self) -> dict[str, str]:
         began = time.perf_counter()
-        hashes = {spec.table: content_hash(spec, self._inputs.frame(spec)) for spec in T.MERGE_ORDER}
+        scope = self._inputs.files
+        hashes = {spec.table: content_hash(spec, self._inputs.frame(spec), scope) for spec in T.MERGE_ORDER}
         self.seconds = time.perf_counter() - began
         return hashes
 
@@ -235,6 +248,7 @@ def _load_once(
     owns_run: bool,
     options: LoadOptions,
     checkpoint: Checkpoint,
+    held_back: list[HeldBack],
 ) -> _Attempt:
     """One attempt: everything in one transaction; returns only after COMMIT."""
     timings: dict[str, float] = {}
@@ -295,7 +309,9 @@ def _load_once(
                     )
                     for name in T.ALL_TABLES
                 ]
-                ledger_counts = ledger_counts_json(tables, timings, orphan_customers=orphans)
+                ledger_counts = ledger_counts_json(
+                    tables, timings, orphan_customers=orphans, held_back=held_back
+                )
                 load_tx.close_run(
                     conn,
                     run_id=run_id,

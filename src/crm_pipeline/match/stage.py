@@ -24,6 +24,7 @@ from crm_pipeline.match.engine import Backend, MatchEngine, review_band
 from crm_pipeline.match.features import MATCH_INPUT_TABLE, build_match_input
 from crm_pipeline.match.model import MODEL_FILE_NAME
 from crm_pipeline.match.scoring import CHUNK_RECORDS
+from crm_pipeline.safe_csv import write_csv
 from crm_pipeline.unify import CUSTOMER_COLUMNS, MAP_COLUMNS, build_golden_records, build_lineage
 
 log = logging.getLogger(__name__)
@@ -266,15 +267,14 @@ def _write_outputs(
         "SELECT uid_l, uid_r, match_weight, match_probability, clustered, link_used FROM pairs_out",
         outputs["pairs"],
     )
-    _copy(con, "SELECT * FROM review", outputs["review"], fmt="csv")
+    write_csv(con.sql("SELECT * FROM review").pl(), outputs["review"])  # for people: neutralized
     return outputs
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str = "parquet") -> None:
-    """Write a query result to ``path`` atomically (temporary file, then rename)."""
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    """Write a query result to ``path`` as Parquet atomically (temporary file, then rename)."""
     tmp = path.with_name(path.name + ".tmp")
-    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    con.execute(f"COPY ({query}) TO '{_sql_path(tmp)}' ({options})")
+    con.execute(f"COPY ({query}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
     tmp.replace(path)
 
 

@@ -24,6 +24,7 @@ from crm_pipeline.match.engine import Backend, MatchEngine, review_band
 from crm_pipeline.match.features import build_match_input
 from crm_pipeline.match.model import MODEL_FILE_NAME
 from crm_pipeline.match.stage import checkpoint_path, default_model_path
+from crm_pipeline.safe_csv import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,5 @@ def _load_canonical(con: duckdb.DuckDBPyConnection, input_csv: Path) -> None:
 
 
 def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    con.execute(f"COPY ({query}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER true)")
-    tmp.replace(path)
+    """The query's rows as a CSV for people (formula-like cells neutralized: ``safe_csv``)."""
+    write_csv(con.sql(query).pl(), path)

