@@ -132,10 +132,13 @@ def _clean(raw_dir: Path, processed_dir: Path, settings: Settings, run_id: str) 
         "rows_in": rows_in,
         "rows_clean": clean,
         "rows_quarantined": quarantined,
+        "values_quarantined": res.values_quarantined,
         "persons": res.outputs.get("persons", 0),
         "jobs": res.outputs.get("jobs", 0),
         "leads": res.outputs.get("leads", 0),
         "quarantine_by_rule": res.quarantine_by_rule,
+        "quarantine_by_level": res.quarantine_by_level,
+        **res.categories_summary(),
     }
     report = res.validation
     if report is not None:
@@ -327,6 +330,10 @@ def _headline(result: RunResult, previous: dict[str, Any] | None) -> dict[str, A
         "rows_in": clean.get("rows_in"),
         "rows_clean": clean.get("rows_clean"),
         "rows_quarantined": clean.get("rows_quarantined"),
+        "values_quarantined": clean.get("values_quarantined"),
+        "unconfirmed_branches": clean.get("unconfirmed_branches") or [],
+        "branches_yaml": clean.get("branches_yaml") or "",
+        "other_categories": clean.get("other_categories") or {},
         "persons": persons,
         "customers": customers,
         "duplicates_merged": (persons - customers) if persons is not None and customers is not None else None,

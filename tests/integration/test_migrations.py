@@ -17,7 +17,7 @@ _ORIGIN_DEST = tuple(f"{side}_{part}" for side in ("origin", "dest") for part in
 
 # docs/contracts.md, "PostgreSQL" section (origin_* / dest_* spelled out).
 CONTRACT: dict[str, tuple[str, ...]] = {
-    "branches": ("branch_id", "name"),
+    "branches": ("branch_id", "name", "confirmed"),
     "branch_aliases": ("alias", "branch_id"),
     "pipeline_runs": (
         "run_id", "started_at", "finished_at", "status", "raw_dir", "input_fingerprint", "summary",
@@ -27,7 +27,9 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "file_name", "sha256", "profile", "encoding", "delimiter", "rows_in", "rows_clean",
         "rows_quarantined", "status", "error", "run_id", "loaded_at",
     ),
-    "quarantine": ("uid", "file_name", "line", "column_name", "rule", "raw_value", "profile", "run_id"),
+    "quarantine": (
+        "uid", "file_name", "line", "column_name", "rule", "raw_value", "profile", "run_id", "level",
+    ),
     "source_person_records": (
         "uid", "file_name", "line", "record_id", "profile", "source_system", "source_customer_id",
         "name_title", "first_name", "middle_name", "last_name", "name_suffix", "email", "phone",
@@ -45,7 +47,7 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "uid", "file_name", "line", "record_id", "profile", "source_system", "job_number",
         "quote_number", "source_customer_id", "customer_id", "service_date", "service_type", "status",
         "branch", "move_size", *_ORIGIN_DEST, "estimated_total", "final_total", "sales_person",
-        "referral_source", "created_at",
+        "referral_source", "created_at", "status_raw", "service_type_raw",
     ),
     "jobs": (
         "job_id", "customer_id", "job_number", "service_date", "service_type", "status", "branch",
