@@ -66,6 +66,37 @@ class Settings(BaseSettings):
     # load: an input file whose clean rows shrink by more than this share of the rows it loaded
     # before (or that comes back empty or rejected) is held back; --accept-shrink FILE overrides
     max_shrink_share: float = Field(default=0.20, ge=0.0, le=1.0)
+    branches_file: Path | None = Field(
+        default=None,
+        description="The company's branch table (YAML, same shape as crm_pipeline/clean/branches.yaml);"
+        " unset: the packaged table.",
+    )
+    max_file_failure_share: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="A file with a larger share of its rows quarantined whole stops the run (systemic).",
+    )
+    max_column_failure_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="A column with a larger share of its non-blank values unreadable stops the run"
+        " (the column is unparseable as a whole, e.g. a changed date format).",
+    )
+    earliest_event_year: int = Field(
+        default=1990, description="Dates before January 1 of this year are value-quarantined."
+    )
+    future_booking_years: int = Field(
+        default=3,
+        ge=0,
+        description="Service and move dates may lie this many years ahead; later ones are value-quarantined.",
+    )
+    created_at_future_tolerance_hours: float = Field(
+        default=24.0,
+        ge=0.0,
+        description="A created_at later than now plus this is value-quarantined (clock skew allowance).",
+    )
 
     # matching
     match_threshold: float = 0.95

@@ -47,7 +47,9 @@ Digits = Annotated[str, StringConstraints(pattern=r"^\d+$")]
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
 Line = Annotated[int, Field(ge=1)]
 
-Status = Literal["lead", "opportunity", "booked", "completed", "closed", "cancelled", "lost"]
+# ``other``: a word the enum does not know, kept with its spelling in ``status_raw`` /
+# ``service_type_raw`` (the company's own words are never a reason to drop a job).
+Status = Literal["lead", "opportunity", "booked", "completed", "closed", "cancelled", "lost", "other"]
 ServiceType = Literal[
     "moving",
     "packing",
@@ -57,6 +59,7 @@ ServiceType = Literal[
     "commercial",
     "storage_in",
     "storage_out",
+    "other",
 ]
 STATUSES: tuple[str, ...] = get_args(Status)
 SERVICE_TYPES: tuple[str, ...] = get_args(ServiceType)
@@ -156,6 +159,10 @@ class CleanJob(_Record):
     sales_person: Text | None
     referral_source: Text | None
     created_at: dt.datetime | None
+    status_raw: Text | None
+    """The status as typed when it is ``other`` (a word the enum does not know), else null."""
+    service_type_raw: Text | None
+    """The service type as typed when it is ``other``, else null."""
 
 
 class CleanLead(_Record):

@@ -162,10 +162,13 @@ def _clean(ctx: StageContext) -> StageOutput:
         "rows_in": rows_in,
         "rows_clean": clean,
         "rows_quarantined": quarantined,
+        "values_quarantined": res.values_quarantined,
         "persons": res.outputs.get("persons", 0),
         "jobs": res.outputs.get("jobs", 0),
         "leads": res.outputs.get("leads", 0),
         "quarantine_by_rule": res.quarantine_by_rule,
+        "quarantine_by_level": res.quarantine_by_level,
+        **res.categories_summary(),
     }
     report = res.validation
     if report is not None:
@@ -407,6 +410,10 @@ def _headline(result: RunResult, earlier: dict[str, dict[str, Any]]) -> dict[str
         "rows_in": clean.get("rows_in"),
         "rows_clean": clean.get("rows_clean"),
         "rows_quarantined": clean.get("rows_quarantined"),
+        "values_quarantined": clean.get("values_quarantined"),
+        "unconfirmed_branches": clean.get("unconfirmed_branches") or [],
+        "branches_yaml": clean.get("branches_yaml") or "",
+        "other_categories": clean.get("other_categories") or {},
         "persons": persons,
         "customers": customers,
         "duplicates_merged": (persons - customers) if persons is not None and customers is not None else None,

@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from crm_pipeline.ingest.report import category_tables
 from crm_pipeline.pipeline import RunResult
 
 
@@ -30,6 +31,7 @@ def run_summary_table(result: RunResult) -> Group:
         ("rows in", "rows_in"),
         ("rows clean", "rows_clean"),
         ("rows quarantined", "rows_quarantined"),
+        ("values quarantined (row kept)", "values_quarantined"),
         ("person records", "persons"),
         ("customers (golden)", "customers"),
         ("duplicates merged", "duplicates_merged"),
@@ -48,7 +50,7 @@ def run_summary_table(result: RunResult) -> Group:
         stages.add_row(st.name, f"[{color}]{st.status}[/]", f"{st.seconds:.2f}")
     stages.add_row("[bold]total[/]", "", f"{result.seconds:.2f}")
 
-    parts: list[Any] = [head, stages]
+    parts: list[Any] = [head, stages, *category_tables(s)]
     if result.problems:  # held-back and rejected input files: the operator must look (exit code 1)
         parts.append(Text("\n".join(f"warning: {p}" for p in result.problems), style="yellow"))
     lines = [f"processed data: {result.processed_dir}"]

@@ -477,11 +477,14 @@ def run_child(
     return proc
 
 
-def run_cli(url: str, home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    url: str, home: Path, *args: str, timeout: float = 300, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``crm-pipeline ARGS`` as a user runs it: a subprocess with only ``DATABASE_URL`` and ``CRM_HOME``
-    set (no other ``CRM_`` variable of the test run leaks in), wide plain output."""
+    set (no other ``CRM_`` variable of the test run leaks in; ``env_extra`` adds the user's own,
+    e.g. ``CRM_BRANCHES_FILE``), wide plain output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_") and k != "DATABASE_URL"}
-    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1")
+    env.update(DATABASE_URL=url, CRM_HOME=str(home), COLUMNS="200", NO_COLOR="1", **(env_extra or {}))
     return subprocess.run(
         [sys.executable, "-m", "crm_pipeline.cli", *args],
         env=env,

@@ -25,7 +25,6 @@ from crm_pipeline.load import LoadOptions, run_load
 pytestmark = pytest.mark.integration
 
 
-
 def _settings(url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=url, home=tmp_path / "crm_home")
 

@@ -17,15 +17,26 @@ letters, which the Indel ratio punishes hard on short names ("Maimi" 80, "Bsoton
 generator's typo list and ~40 distractor cities, Jaro-Winkler puts every typo at ≥ 94 and every
 distractor at ≤ 91 ("Bolton"); tests/unit/clean/test_branches.py keeps that measurement honest.
 
-Below the threshold nothing is guessed: ``branch_error`` = ``unknown_branch`` (quarantine).
-Blank → null branch, no error.
+Below the threshold nothing is guessed, and nothing is lost either: the spelling is kept as the
+``branch`` (whitespace squished) with the soft flag ``branch_flag`` = ``unconfirmed_branch``; a
+spelling that ends in a US state ("Boston Massachusetts") is matched once more without it. After
+every file is cleaned the stage groups the unconfirmed spellings of the whole run
+(:func:`group_unconfirmed`: case, punctuation, a trailing state, small typos; "Tampa" / "tampa fl" /
+"Tmapa" / "TAMPA" → one branch named by its most frequent spelling) and the run summary prints them
+as a YAML snippet ready to paste into the branch table (:func:`yaml_snippet`). Short spellings
+(under 4 characters, e.g. "TPA") are grouped only by exact key: an unknown abbreviation stays its
+own branch rather than being guessed. Blank → null branch, no flag.
+
+The table is configuration: ``CRM_BRANCHES_FILE`` (``Settings.branches_file``) names the company's
+own YAML; every reader of branch data goes through :func:`load_branch_table`.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,7 +45,8 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from crm_pipeline.clean._distinct import fill_from_python, per_distinct, squish
+from crm_pipeline.clean._distinct import blank_tokens_to_null, fill_from_python, per_distinct, squish
+from crm_pipeline.clean.states import state_spellings
 from crm_pipeline.errors import ConfigError
 
 DEFAULT_TABLE_PATH = Path(__file__).with_name("branches.yaml")
@@ -43,7 +55,8 @@ DEFAULT_MARGIN = 3.0
 _MIN_FUZZY_LEN = 4
 _MIN_LENGTH_RATIO = 0.75
 
-_SCHEMA: dict[str, pl.DataType] = {"branch": pl.Utf8(), "branch_error": pl.Utf8()}
+UNCONFIRMED = "unconfirmed_branch"
+_SCHEMA: dict[str, pl.DataType] = {"branch": pl.Utf8(), "branch_flag": pl.Utf8()}
 
 
 def branch_key(text: str) -> str:
@@ -73,6 +86,8 @@ class BranchTable:
     margin: float = DEFAULT_MARGIN
     fuzzy_owner: Mapping[str, str] | None = None
     """Word-sorted keys of 4+ characters → branch: the candidates of the fuzzy match."""
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``(name, aliases as written)`` per branch, in file order (what the load stores)."""
 
     @classmethod
     def from_entries(
@@ -86,6 +101,7 @@ class BranchTable:
         """Build from ``[{name: ..., aliases: [...]}, ...]``; conflicting aliases are a ConfigError."""
         names: list[str] = []
         by_key: dict[str, str] = {}
+        written: list[tuple[str, tuple[str, ...]]] = []
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                 raise ConfigError(f"{source}: branch #{i + 1} needs a 'name' (text)")
@@ -94,6 +110,7 @@ class BranchTable:
             if not isinstance(aliases, list):
                 raise ConfigError(f"{source}: aliases of branch {name!r} must be a list")
             names.append(name)
+            written.append((name, tuple(str(a).strip() for a in aliases if str(a).strip())))
             for spelling in [name, *(str(a) for a in aliases)]:
                 key = branch_key(spelling)
                 if not key:
@@ -102,29 +119,49 @@ class BranchTable:
                 if owner != name:
                     raise ConfigError(f"{source}: alias {spelling!r} belongs to both {owner!r} and {name!r}")
         fuzzy = {_sorted_words(k): v for k, v in by_key.items() if len(k) >= _MIN_FUZZY_LEN}
-        return cls(tuple(names), by_key, source, threshold, margin, fuzzy)
+        return cls(tuple(names), by_key, source, threshold, margin, fuzzy, tuple(written))
 
     def match(self, key: str) -> str | None:
         """Canonical branch for one key, exact then fuzzy; None when unsure (never a guess)."""
         exact = self.by_key.get(key)
         if exact is not None or len(key) < _MIN_FUZZY_LEN:
             return exact
-        probe = _sorted_words(key)
-        candidates = self.fuzzy_owner or {}
-        best: dict[str, float] = {}
-        for cand, score, _ in process.extract(
-            probe, list(candidates), scorer=JaroWinkler.normalized_similarity, limit=None
-        ):
-            if min(len(cand), len(probe)) / max(len(cand), len(probe)) < _MIN_LENGTH_RATIO:
-                continue
-            owner = candidates[cand]
-            best[owner] = max(best.get(owner, 0.0), 100.0 * score)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1])
-        if not ranked or ranked[0][1] < self.threshold:
-            return None
-        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < self.margin:
-            return None
-        return ranked[0][0]
+        return _fuzzy_pick(key, self.fuzzy_owner or {}, self.threshold, self.margin)
+
+
+def _fuzzy_pick(key: str, candidates: Mapping[str, str], threshold: float, margin: float) -> str | None:
+    """The owner of the candidate keys most similar to ``key`` (Jaro-Winkler of the word-sorted
+    keys, comparable lengths), when it reaches ``threshold`` and beats the runner-up by ``margin``."""
+    probe = _sorted_words(key)
+    best: dict[str, float] = {}
+    for cand, score, _ in process.extract(
+        probe, list(candidates), scorer=JaroWinkler.normalized_similarity, limit=None
+    ):
+        if min(len(cand), len(probe)) / max(len(cand), len(probe)) < _MIN_LENGTH_RATIO:
+            continue
+        owner = candidates[cand]
+        best[owner] = max(best.get(owner, 0.0), 100.0 * score)
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < threshold:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < margin:
+        return None
+    return ranked[0][0]
+
+
+@lru_cache(maxsize=1)
+def _state_words() -> frozenset[str]:
+    return frozenset(s.casefold() for s in state_spellings())
+
+
+def strip_state(key: str) -> str:
+    """A key without a trailing US state ("tampa fl" → "tampa", "tampa florida" → "tampa");
+    a key that is nothing but a state stays as it is."""
+    words = key.split()
+    for n in (2, 1):
+        if len(words) > n and " ".join(words[-n:]) in _state_words():
+            return " ".join(words[:-n])
+    return key
 
 
 def load_branch_table(
@@ -148,25 +185,35 @@ def _load_cached(path: Path, threshold: float, margin: float) -> BranchTable:
 
 
 def _compute(keys: pl.Series, table: BranchTable) -> pl.DataFrame:
-    frame = keys.to_frame("raw").with_columns(_branch_key_expr(pl.col("raw")).alias("key"))
+    frame = keys.to_frame("raw").with_columns(blank_tokens_to_null(squish(pl.col("raw"))).alias("raw"))
+    frame = frame.with_columns(_branch_key_expr(pl.col("raw")).alias("key"))
     exact = pl.col("key").replace_strict(dict(table.by_key), default=None, return_dtype=pl.Utf8)
-    frame = frame.with_columns(exact.alias("branch"), pl.lit(None, dtype=pl.Utf8).alias("branch_error"))
+    frame = frame.with_columns(exact.alias("branch"), pl.lit(None, dtype=pl.Utf8).alias("branch_flag"))
 
     todo = pl.col("key").is_not_null() & pl.col("branch").is_null()
-    parse = lambda key: _match_branch_value(key, table)  # noqa: E731 - global looked up at call time
-    return fill_from_python(frame, todo, "key", parse, _SCHEMA).select(list(_SCHEMA))
+    parse = lambda key: (_match_branch_value(key, table), None)  # noqa: E731 - global looked up at call time
+    frame = fill_from_python(frame, todo, "key", parse, _SCHEMA)
+    unknown = pl.col("key").is_not_null() & pl.col("branch").is_null()
+    return frame.select(
+        pl.when(unknown).then(pl.col("raw")).otherwise(pl.col("branch")).alias("branch"),
+        pl.when(unknown).then(pl.lit(UNCONFIRMED)).alias("branch_flag"),
+    )
 
 
-def _match_branch_value(key: str, table: BranchTable) -> tuple[str | None, str | None]:
-    """Slow path for one distinct spelling that is no exact alias: the fuzzy match."""
+def _match_branch_value(key: str, table: BranchTable) -> str | None:
+    """Slow path for one distinct spelling that is no exact alias: fuzzy, then without a state."""
     name = table.match(key)
-    return name, None if name is not None else "unknown_branch"
+    stripped = strip_state(key)
+    if name is None and stripped != key:
+        name = table.match(stripped)
+    return name
 
 
 def normalize_branches(
     raw: pl.Series, table: BranchTable | str | Path | None = None, *, threshold: float | None = None
 ) -> pl.DataFrame:
-    """Raw branch spellings → ``branch`` (canonical name) and ``branch_error`` (``unknown_branch``).
+    """Raw branch spellings → ``branch`` (canonical name, or the spelling itself when no configured
+    branch matches) and ``branch_flag`` (``unconfirmed_branch`` for those).
 
     ``table``: a loaded :class:`BranchTable`, a YAML path, or None for the packaged table.
     ``threshold``: override of the fuzzy-match threshold (0-100).
@@ -177,3 +224,70 @@ def normalize_branches(
         table = replace(table, threshold=threshold)
     bound = table
     return per_distinct(raw, lambda keys: _compute(keys, bound))
+
+
+# ----------------------------------------------------------------------------- unconfirmed branches
+@dataclass(frozen=True)
+class UnconfirmedBranch:
+    """A branch the table does not know: its name, row count and spellings (spelling → rows)."""
+
+    name: str
+    rows: int
+    spellings: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def aliases(self) -> list[str]:
+        """The spellings the name does not already cover (one per key, most frequent first)."""
+        seen = {branch_key(self.name)}
+        out: list[str] = []
+        for spelling in self.spellings:
+            key = branch_key(spelling)
+            if key not in seen:
+                seen.add(key)
+                out.append(spelling)
+        return out
+
+
+def group_unconfirmed(counts: Mapping[str, int], table: BranchTable) -> list[UnconfirmedBranch]:
+    """Group the unconfirmed spellings of a run (spelling → rows) into branches, biggest first.
+
+    Spellings share a branch when their keys are equal once a trailing state is dropped, or when
+    the key is a typo of a bigger group's key (the fuzzy rule of the table: Jaro-Winkler ≥
+    ``table.threshold``, ``table.margin`` ahead of any other group; keys of 4+ characters only).
+    """
+    by_key: dict[str, Counter[str]] = {}
+    for spelling, n in counts.items():
+        by_key.setdefault(strip_state(branch_key(spelling)), Counter())[spelling] += n
+    order = sorted(by_key, key=lambda k: (-sum(by_key[k].values()), k))
+    groups: dict[str, Counter[str]] = {}
+    for key in order:
+        target = None
+        if len(key) >= _MIN_FUZZY_LEN:
+            candidates = {_sorted_words(g): g for g in groups if len(g) >= _MIN_FUZZY_LEN}
+            target = _fuzzy_pick(key, candidates, table.threshold, table.margin)
+        groups.setdefault(target or key, Counter()).update(by_key[key])
+    return sorted(
+        (_unconfirmed(key, spellings) for key, spellings in groups.items()),
+        key=lambda b: (-b.rows, b.name),
+    )
+
+
+def _unconfirmed(key: str, spellings: Counter[str]) -> UnconfirmedBranch:
+    ranked = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))
+    plain = [s for s, _ in ranked if branch_key(s) == key]
+    name = plain[0] if plain else " ".join(re.findall(r"[\w'&]+", ranked[0][0])[: len(key.split())])
+    return UnconfirmedBranch(_display(name), sum(spellings.values()), dict(ranked))
+
+
+def _display(spelling: str) -> str:
+    """Display case: a spelling all in one case gets capitalised words ("tampa fl" → "Tampa Fl",
+    "TAMPA" → "Tampa"); short all-caps words stay ("TPA"); mixed case is kept as typed."""
+    if spelling != spelling.lower() and spelling != spelling.upper():
+        return spelling
+    return " ".join(w if (w.isupper() and len(w) <= 3) else w.capitalize() for w in spelling.split())
+
+
+def yaml_snippet(branches: list[UnconfirmedBranch]) -> str:
+    """The branches as a ``branches:`` YAML list, the shape of the branch table, ready to paste."""
+    doc = {"branches": [{"name": b.name, "aliases": b.aliases} for b in branches]}
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, allow_unicode=True, width=10_000)

@@ -178,6 +178,14 @@ def _parse_datetime_value(text: str) -> tuple[dt.datetime | None, str | None]:
     return (value, None) if value is not None else (None, ERROR)
 
 
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` moved ``years`` ahead (29 February → 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 # ----------------------------------------------------------------------------- entry points
 def _compute_dates(keys: pl.Series) -> pl.DataFrame:
     table = keys.to_frame("raw").with_columns(_normalize(pl.col("raw")).alias("text"))

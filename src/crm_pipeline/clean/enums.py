@@ -2,10 +2,11 @@
 
 Spec mess handled: any case and spacing ("Completed", "COMPLETED", " completed "), US/UK spelling
 ("Canceled" / "Cancelled"), separators ("Moving & Packing", "Moving And Packing",
-"moving_and_packing", "Storage-In", "Load Only"). A value that is in neither table is not guessed:
-``status_error`` = ``unknown_status`` / ``service_type_error`` = ``unknown_service_type``
-(quarantine). Blank → null, no error. Entirely vectorized (a dictionary lookup on a key with case
-and separators folded away).
+"moving_and_packing", "Storage-In", "Load Only"). A word in neither table is not guessed and not
+dropped either (the company's own words are its business): it becomes ``other`` and the word as
+typed is kept in ``status_raw`` / ``service_type_raw`` (null for known words), with the soft flag
+``status_flag`` / ``service_type_flag`` = ``other``; the run summary counts them. Blank → null.
+Entirely vectorized (a dictionary lookup on a key with case and separators folded away).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import polars as pl
 
 from crm_pipeline.clean._distinct import blank_tokens_to_null, per_distinct, squish
 
-STATUSES = ("lead", "opportunity", "booked", "completed", "closed", "cancelled", "lost")
+OTHER = "other"
+"""The enum value of a word the table does not know (kept with its raw spelling)."""
+STATUSES = ("lead", "opportunity", "booked", "completed", "closed", "cancelled", "lost", OTHER)
 SERVICE_TYPES = (
     "moving",
     "packing",
@@ -24,6 +27,7 @@ SERVICE_TYPES = (
     "commercial",
     "storage_in",
     "storage_out",
+    OTHER,
 )
 
 #: Folded spelling (lowercase, "&" → "and", other separators → "_") → status.
@@ -63,7 +67,7 @@ def _fold(expr: pl.Expr) -> pl.Expr:
     return text.str.replace_all(r"[^a-z0-9]+", "_").str.strip_chars("_").replace("", None)
 
 
-def _lookup(raw: pl.Series, spellings: dict[str, str], column: str, rule: str) -> pl.DataFrame:
+def _lookup(raw: pl.Series, spellings: dict[str, str], column: str) -> pl.DataFrame:
     def compute(keys: pl.Series) -> pl.DataFrame:
         table = keys.to_frame("raw").with_columns(_fold(pl.col("raw")).alias("key"))
         table = table.with_columns(
@@ -71,17 +75,20 @@ def _lookup(raw: pl.Series, spellings: dict[str, str], column: str, rule: str) -
         )
         unknown = pl.col("key").is_not_null() & pl.col(column).is_null()
         return table.select(
-            pl.col(column), pl.when(unknown).then(pl.lit(rule)).otherwise(None).alias(f"{column}_error")
+            pl.when(unknown).then(pl.lit(OTHER)).otherwise(pl.col(column)).alias(column),
+            pl.when(unknown).then(squish(pl.col("raw"))).alias(f"{column}_raw"),
+            pl.when(unknown).then(pl.lit(OTHER)).alias(f"{column}_flag"),
         )
 
     return per_distinct(raw, compute)
 
 
 def normalize_status(raw: pl.Series) -> pl.DataFrame:
-    """Raw job statuses → ``status`` (lowercase enum) and ``status_error`` (``unknown_status``)."""
-    return _lookup(raw, STATUS_SPELLINGS, "status", "unknown_status")
+    """Raw job statuses → ``status`` (lowercase enum, ``other`` for an unknown word), ``status_raw``
+    (that word as typed) and ``status_flag``."""
+    return _lookup(raw, STATUS_SPELLINGS, "status")
 
 
 def normalize_service_type(raw: pl.Series) -> pl.DataFrame:
-    """Raw service types → ``service_type`` (snake enum) and ``service_type_error``."""
-    return _lookup(raw, SERVICE_TYPE_SPELLINGS, "service_type", "unknown_service_type")
+    """Raw service types → ``service_type`` (snake enum or ``other``), ``service_type_raw``, flag."""
+    return _lookup(raw, SERVICE_TYPE_SPELLINGS, "service_type")

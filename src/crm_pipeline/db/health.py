@@ -149,8 +149,7 @@ def check(settings: Settings | None = None) -> DbHealth:
         revision=revision,
         roles=tuple(RoleState(name, name in login, login.get(name)) for name in EXPECTED_ROLES),
         triggers=tuple(
-            TriggerState(table, name, enabled.get((table, name), "missing"))
-            for table, name in expected
+            TriggerState(table, name, enabled.get((table, name), "missing")) for table, name in expected
         ),
         not_owned=not_owned if revision is not None else (),
     )

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from crm_pipeline.clean.branches import load_branch_table
 from crm_pipeline.errors import ConfigError
 
 BRANCHES_YAML = Path(__file__).resolve().parent.parent / "clean" / "branches.yaml"
@@ -62,15 +61,10 @@ def load_branch_spellings(path: Path = BRANCHES_YAML) -> tuple[dict[str, BranchS
     Unknown names are checked against every name and alias, so adding "Atlanta" as a branch later
     cannot turn a deliberately unknown branch into a known one.
     """
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read the branch reference table: {exc}") from exc
     spellings: dict[str, BranchSpelling] = {}
     known: set[str] = set()
-    for entry in doc.get("branches", []):
-        name = str(entry["name"])
-        aliases = tuple(str(a) for a in entry.get("aliases", []) if str(a) != name)
+    for name, written in load_branch_table(path).entries:
+        aliases = tuple(a for a in written if a != name)
         codes = [a for a in aliases if a.isupper() and a.isalpha() and len(a) <= 4]
         typos = _TYPOS.get(name, (_auto_typo(name),))
         spellings[name] = BranchSpelling(name, aliases, typos, codes[0] if codes else name)

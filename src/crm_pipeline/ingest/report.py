@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
@@ -11,12 +13,13 @@ from crm_pipeline.ingest.stage import CleanResult
 
 
 def summary_tables(result: CleanResult) -> list[RenderableType]:
-    """Per file rows in / clean / quarantined, notes on skipped lines and rejects, entries by rule."""
+    """Per file rows in / clean / quarantined / values nulled, notes, entries by level and rule,
+    unconfirmed branches and ``other`` words."""
     files = Table(title="clean: rows per file", title_justify="left")
     files.add_column("file", no_wrap=True)
     files.add_column("profile")
     files.add_column("encoding")
-    for name in ("rows in", "clean", "quarantined"):
+    for name in ("rows in", "clean", "quarantined", "values nulled"):
         files.add_column(name, justify="right", min_width=len(name))
     files.add_column("status")
     notes: list[str] = []
@@ -28,6 +31,7 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             f"{f.rows_in:,}",
             f"{f.rows_clean:,}",
             f"{f.rows_quarantined:,}",
+            f"{f.values_quarantined:,}",
             "[green]ok[/]" if f.status == "ok" else f"[red]{f.status}[/]",
         )
         skipped = [
@@ -43,6 +47,7 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             notes.append(f"{escape(f.file)}: {', '.join(skipped)}")
         if f.error:
             notes.append(f"[red]{escape(f.error)}[/]")
+        notes.extend(f"[red]systemic failure: {escape(m)}[/]" for m in f.systemic if m != f.error)
     files.add_row(
         "[bold]total[/]",
         "",
@@ -50,18 +55,57 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
         f"[bold]{result.rows_in:,}[/]",
         f"[bold]{result.rows_clean:,}[/]",
         f"[bold]{result.rows_quarantined:,}[/]",
+        f"[bold]{result.values_quarantined:,}[/]",
         "",
     )
     out: list[RenderableType] = [files]
     if notes:
         out.append(Group(*(Text.from_markup(f"  {n}") for n in notes)))
-    if result.quarantine_by_rule:
-        rules = Table(
-            title="quarantine by rule", caption="a row may fail several rules", title_justify="left"
+    if result.quarantine_by_level:
+        out.append(quarantine_table(result.quarantine_by_level))
+    out.extend(category_tables(result.categories_summary()))
+    return out
+
+
+def quarantine_table(by_level: dict[str, dict[str, int]]) -> Table:
+    """Entries per level and rule: ``row`` / ``file`` entries cost rows, ``value`` entries a value."""
+    rules = Table(
+        title="quarantine by rule",
+        caption="row/file: the row is left out; value: the value is null, the row kept",
+        title_justify="left",
+    )
+    rules.add_column("level")
+    rules.add_column("rule", no_wrap=True)
+    rules.add_column("entries", justify="right")
+    for level, counts in by_level.items():
+        for rule, count in counts.items():
+            rules.add_row(level, rule, f"{count:,}")
+    return rules
+
+
+def category_tables(categories: dict[str, Any]) -> list[RenderableType]:
+    """Unconfirmed branches and ``other`` words with counts, and the YAML snippet to paste into
+    the branch table (``CRM_BRANCHES_FILE``); ``categories`` is ``CleanResult.categories_summary()``."""
+    out: list[RenderableType] = []
+    branches = categories.get("unconfirmed_branches") or []
+    if branches:
+        table = Table(
+            title="unconfirmed branches (kept; confirm them in the branch table)", title_justify="left"
         )
-        rules.add_column("rule", no_wrap=True)
-        rules.add_column("entries", justify="right")
-        for rule, count in result.quarantine_by_rule.items():
-            rules.add_row(rule, f"{count:,}")
-        out.append(rules)
+        table.add_column("branch")
+        table.add_column("rows", justify="right")
+        table.add_column("spellings (rows)")
+        for b in branches:
+            spellings = ", ".join(f"{escape(s)} ({n:,})" for s, n in b["spellings"].items())
+            table.add_row(escape(b["name"]), f"{b['rows']:,}", spellings)
+        out.append(table)
+        snippet = str(categories.get("branches_yaml") or "")
+        out.append(Text("branch table snippet (add to CRM_BRANCHES_FILE):\n" + snippet))
+    for column, words in (categories.get("other_categories") or {}).items():
+        table = Table(title=f"{column} words kept as 'other'", title_justify="left")
+        table.add_column("word")
+        table.add_column("rows", justify="right")
+        for word, n in words.items():
+            table.add_row(escape(word), f"{n:,}")
+        out.append(table)
     return out

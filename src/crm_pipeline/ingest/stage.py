@@ -7,7 +7,24 @@ and quarantine. Then check the clean frames against the Pydantic contract (a sam
 ``clean_summary.json``, and run the Great Expectations suites (:mod:`crm_pipeline.validate`).
 
 Accounting, checked per file: ``rows_in = rows_clean + rows_quarantined`` where a quarantined row
-is a distinct line in the quarantine. A mismatch is a bug in this stage and stops the run.
+is a distinct line with a ``row``-level quarantine entry. A mismatch is a bug in this stage and stops
+the run.
+
+Quarantine levels: ``value`` — one value could not be read or was out of range; it is null in the
+output and the row goes on (the entry keeps file, line, column, rule and the raw value). ``row`` —
+the row cannot stand for anything (an unreadable or ragged line, no name and no contact at all) and
+is left out. ``file`` — the file could not be used at all (unknown profile, empty, unreadable).
+
+Systemic failures stop the run (``CleanResult.raise_for_validation``), each naming its file: a
+file whose header matches no profile, a file with more than ``CRM_MAX_FILE_FAILURE_SHARE`` of its
+rows quarantined whole, a column with more than ``CRM_MAX_COLUMN_FAILURE_SHARE`` of its non-blank
+values unreadable (at least ``MIN_SYSTEMIC_COUNT`` of them: a handful of bad rows in a tiny file is
+not a system).
+
+Categories are the company's: branch spellings the branch table does not know are kept and grouped
+across the run into unconfirmed branches (``CleanResult.unconfirmed_branches`` and a YAML snippet);
+status and service-type words outside the enums become ``other`` with the word kept, counted in
+``CleanResult.other_categories``.
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ from typing import Any
 
 import polars as pl
 
+from crm_pipeline.clean.branches import UnconfirmedBranch, group_unconfirmed, yaml_snippet
 from crm_pipeline.config import Settings
 from crm_pipeline.console import progress
 from crm_pipeline.errors import InputError, ValidationFailed
@@ -33,7 +51,7 @@ from crm_pipeline.ingest.duplicates import resolve_duplicates
 from crm_pipeline.ingest.encoding import Decoded, decode_bytes
 from crm_pipeline.ingest.inputs import NO_INPUT, select_inputs
 from crm_pipeline.ingest.profiles import Profile, ProfileMatch, detect_profile, load_profiles
-from crm_pipeline.ingest.transform import Transformed, transform
+from crm_pipeline.ingest.transform import CleanRules, Transformed, transform
 from crm_pipeline.logs import mask_pii
 from crm_pipeline.models import (
     CleanJob,
@@ -58,7 +76,9 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "rule": pl.String(),
     "raw_value": pl.String(),
     "profile": pl.String(),
+    "level": pl.String(),
 }
+LEVELS = ("file", "row", "value")
 FILES_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String(),
     "sha256": pl.String(),
@@ -76,6 +96,10 @@ FREE_TEXT_FIELDS = ("move_size", "sales_person", "referral_source")
 """Typed text that identifies nobody: format characters removed there are also reported
 (``invisible_characters``, one entry per value, the row kept); elsewhere they are only removed."""
 INVISIBLE_RULE = "invisible_characters"
+MIN_SYSTEMIC_COUNT = 10
+"""A share rule (file or column) needs at least this many failures: 1 bad row of 3 is no system."""
+VALUE_ISSUES = frozenset({"field_too_long", "bad_encoding"})
+"""Reader issues of one cell: the cell is nulled (a value-level entry), the row goes on."""
 MODEL_SAMPLE_ROWS = 5_000
 """Rows per output checked against the Pydantic models (20-40 ms per 1,000 rows measured, with
 ``to_dicts``), so the check is a sample; see crm_pipeline.models for why."""
@@ -106,8 +130,11 @@ class FileResult:
     nul_bytes: int = 0
     csv_module_fallback: bool = False
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
+    values_quarantined: int = 0
     flags: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    systemic: list[str] = field(default_factory=list)
+    """Why this file stops the run (empty: it does not)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +150,11 @@ class CleanResult:
     paths: dict[str, Path]
     validation: ValidationReport | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files of raw_dir not read, and why
+    quarantine_by_level: dict[str, dict[str, int]] = field(default_factory=dict)
+    """level (file / row / value) → rule → entries."""
+    unconfirmed_branches: list[UnconfirmedBranch] = field(default_factory=list)
+    other_categories: dict[str, dict[str, int]] = field(default_factory=dict)
+    """``status`` / ``service_type`` → word kept as ``other`` → rows."""
 
     @property
     def rows_in(self) -> int:
@@ -137,13 +169,40 @@ class CleanResult:
         return sum(f.rows_quarantined for f in self.files)
 
     @property
+    def values_quarantined(self) -> int:
+        return sum(f.values_quarantined for f in self.files)
+
+    @property
     def rejected_files(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "rejected"]
 
+    @property
+    def systemic_failures(self) -> list[str]:
+        return [message for f in self.files for message in f.systemic]
+
+    @property
+    def branches_yaml(self) -> str:
+        """The unconfirmed branches as a snippet of the branch table (empty when there are none)."""
+        return yaml_snippet(self.unconfirmed_branches) if self.unconfirmed_branches else ""
+
     def raise_for_validation(self) -> None:
-        """Raise ValidationFailed when a critical expectation failed."""
-        if self.validation is not None and not self.validation.success:
-            raise ValidationFailed(self.validation.summary(), report=self.validation)
+        """Raise ValidationFailed on a systemic failure or when a critical expectation failed."""
+        systemic = self.systemic_failures
+        critical = self.validation is not None and not self.validation.success
+        if systemic or critical:
+            lines = [f"systemic failure: {m}" for m in systemic]
+            if critical and self.validation is not None:
+                lines.append(self.validation.summary())
+            raise ValidationFailed("\n".join(lines), report=self.validation)
+
+    def categories_summary(self) -> dict[str, Any]:
+        """Unconfirmed branches (with spellings and counts), other statuses / service types, the
+        YAML snippet: what the run summary shows."""
+        return {
+            "unconfirmed_branches": [asdict(b) | {"aliases": b.aliases} for b in self.unconfirmed_branches],
+            "branches_yaml": self.branches_yaml,
+            "other_categories": self.other_categories,
+        }
 
 
 @dataclass
@@ -180,6 +239,7 @@ def run_clean(
         log.info("%s: not read: %s", name, reason)
     profiles = load_profiles(settings.profiles_file)
     limits = reader.ReadLimits(settings.max_columns, settings.max_field_chars)
+    rules = CleanRules.from_settings(settings)
     processed_dir.mkdir(
         parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE if settings.private_files else 0o777
     )
@@ -191,7 +251,9 @@ def run_clean(
         with progress() as bar:
             for path in files:
                 task = bar.add_task(path.name, total=_STEPS)
-                outputs.append(clean_file(path, profiles, partial(bar.advance, task), limits=limits))
+                outputs.append(
+                    clean_file(path, profiles, rules, partial(bar.advance, task), limits=limits)
+                )
                 bar.update(task, completed=_STEPS)
         timings = {"files": time.perf_counter() - started}
 
@@ -207,6 +269,7 @@ def run_clean(
                 orient="row",
             ),
         }
+        unconfirmed = _group_branches(frames, rules)
         timings["assemble"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -231,6 +294,11 @@ def run_clean(
     timings["total"] = time.perf_counter() - started
 
     by_rule = Counter(frames["quarantine"]["rule"].to_list())
+    by_level: dict[str, dict[str, int]] = {}
+    for level, rule, n in (
+        frames["quarantine"].group_by("level", "rule").len().sort("len", descending=True).rows()
+    ):
+        by_level.setdefault(level, {})[rule] = n
     result = CleanResult(
         raw_dir=raw_dir,
         processed_dir=processed_dir,
@@ -241,23 +309,60 @@ def run_clean(
         paths=paths,
         validation=report,
         skipped=selection.skipped,
+        quarantine_by_level={level: by_level[level] for level in LEVELS if level in by_level},
+        unconfirmed_branches=unconfirmed,
+        other_categories=_other_categories(frames["jobs"]),
     )
     paths["summary"] = processed_dir / "clean_summary.json"
     _write_summary(result, checked, paths["summary"])
     log.info(
-        "clean: %d files, %d rows in, %d clean, %d quarantined in %.1f s",
+        "clean: %d files, %d rows in, %d clean, %d quarantined (+ %d values) in %.1f s",
         len(files),
         result.rows_in,
         result.rows_clean,
         result.rows_quarantined,
+        result.values_quarantined,
         timings["total"],
     )
+    for message in result.systemic_failures:
+        log.error("systemic failure: %s", message)
     if raise_on_failure:
         result.raise_for_validation()
     return result
 
 
 _STEPS = 4  # read, parse, clean, split: the progress bar's units per file
+
+
+def _group_branches(frames: dict[str, pl.DataFrame], rules: CleanRules) -> list[UnconfirmedBranch]:
+    """Group the run's unconfirmed branch spellings and name every row's branch by its group.
+
+    Every clean row has a person row, so the person rows' spellings count rows."""
+    known = list(rules.branches.names)
+    spellings = frames["persons"].filter(pl.col("branch").is_not_null() & ~pl.col("branch").is_in(known))
+    counts = dict(spellings["branch"].value_counts().rows())
+    if not counts:
+        return []
+    groups = group_unconfirmed(counts, rules.branches)
+    name_of = {spelling: g.name for g in groups for spelling in g.spellings}
+    for output in ("persons", "jobs", "leads"):
+        frames[output] = frames[output].with_columns(pl.col("branch").replace(name_of))
+    for g in groups:
+        log.warning(
+            "unconfirmed branch %r: %d rows, spellings %s", g.name, g.rows, ", ".join(map(repr, g.spellings))
+        )
+    return groups
+
+
+def _other_categories(jobs: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Per category column, the words kept as ``other`` and their row counts (most frequent first)."""
+    out: dict[str, dict[str, int]] = {}
+    for column in ("status", "service_type"):
+        raw = jobs[f"{column}_raw"].drop_nulls()
+        if raw.len():
+            counts = raw.value_counts(sort=True).rows()
+            out[column] = {str(word): int(n) for word, n in counts}
+    return out
 
 
 @dataclass(frozen=True)
@@ -281,6 +386,7 @@ class _Source:
 def clean_file(
     path: Path,
     profiles: tuple[Profile, ...],
+    rules: CleanRules | None = None,
     advance: Any = lambda: None,
     *,
     limits: reader.ReadLimits = reader.ReadLimits(),  # noqa: B008 - frozen, shared on purpose
@@ -317,7 +423,9 @@ def clean_file(
         )
         log.warning("%s", message)
         raw_header = reader.cut(parsed.delimiter.join(parsed.header))
-        return _rejected(source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header)
+        out = _rejected(source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header)
+        out.result.systemic.append(message)  # a changed header is the system, not one row
+        return out
     match, duplicate = resolve_duplicates(match, parsed.header, parsed.rows)
     if duplicate is not None:
         log.warning("%s: %s", source.name, duplicate)
@@ -327,12 +435,23 @@ def clean_file(
 
     issues = reader.row_issues(
         parsed, check_encoding=decoded.replaced, max_field_chars=limits.max_field_chars
+    ).with_columns(
+        pl.when(pl.col("rule").is_in(list(VALUE_ISSUES)))
+        .then(pl.lit("value"))
+        .otherwise(pl.lit("row"))
+        .alias("level")
     )
-    rows = parsed.rows.select("line", *[pl.col(f"c{i}").alias(f) for f, i in match.columns.items()])
-    cleaned = transform(rows.filter(~pl.col("line").is_in(issues["line"].unique().implode())), match.profile)
+    rows = _without_bad_cells(parsed, issues).select(
+        "line", *[pl.col(f"c{i}").alias(f) for f, i in match.columns.items()]
+    )
+    whole = issues.filter(pl.col("level") == "row")["line"].unique()
+    rows = rows.filter(~pl.col("line").is_in(whole.implode()))
+    cleaned = transform(rows, match.profile, rules)
     advance()
     out = _split_rows(source, parsed, match, issues, cleaned, started)
     _report_invisible(out, parsed, match)
+    header = {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
+    out.result.systemic.extend(_systemic(out.result, cleaned.errors, rows, header, rules or _default_rules()))
     advance()
     return out
 
@@ -351,7 +470,7 @@ def _report_invisible(out: _FileOutput, parsed: reader.ParsedText, match: Profil
         for f, i in match.columns.items()
         if f in FREE_TEXT_FIELDS
     }
-    kept = out.quarantine["line"].unique().implode()
+    kept = out.quarantine.filter(pl.col("level") != "value")["line"].unique().implode()
     entries = found.filter(pl.col("col").is_in(list(free)) & ~pl.col("line").is_in(kept)).select(
         pl.format("{}#{}", pl.lit(out.result.file), pl.col("line")).alias("uid"),
         pl.lit(out.result.file).alias("file"),
@@ -360,13 +479,67 @@ def _report_invisible(out: _FileOutput, parsed: reader.ParsedText, match: Profil
         pl.lit(INVISIBLE_RULE).alias("rule"),
         reader.cut_expr(pl.col("raw_value")).alias("raw_value"),
         pl.lit(match.profile.name).alias("profile"),
+        pl.lit("value").alias("level"),
     )
     flags = {**out.result.flags, "invisible_characters_removed": found.height}
     by_rule = dict(out.result.quarantine_by_rule)
     if entries.height:
         by_rule[INVISIBLE_RULE] = entries.height
         out.quarantine = pl.concat([out.quarantine, entries.cast(QUARANTINE_SCHEMA)]).sort("line", "column")  # type: ignore[arg-type]
-    out.result = replace(out.result, flags=flags, quarantine_by_rule=by_rule)
+    out.result = replace(
+        out.result,
+        flags=flags,
+        quarantine_by_rule=by_rule,
+        values_quarantined=out.result.values_quarantined + entries.height,
+    )
+
+
+def _default_rules() -> CleanRules:
+    return CleanRules.from_settings(Settings())
+
+
+def _without_bad_cells(parsed: reader.ParsedText, issues: pl.DataFrame) -> pl.DataFrame:
+    """The parsed rows with the cells of value-level reader issues (too long, bad encoding) nulled."""
+    cells = issues.filter(pl.col("level") == "value")
+    if cells.height == 0:
+        return parsed.rows
+    nulled = []
+    for i, name in enumerate(parsed.header):
+        lines = cells.filter(pl.col("column") == (name or f"column {i + 1}"))["line"]
+        if lines.len():
+            col = pl.col(f"c{i}")
+            nulled.append(
+                pl.when(pl.col("line").is_in(lines.implode())).then(None).otherwise(col).alias(f"c{i}")
+            )
+    return parsed.rows.with_columns(nulled) if nulled else parsed.rows
+
+
+def _systemic(
+    result: FileResult, errors: pl.DataFrame, rows: pl.DataFrame, header: dict[str, str], rules: CleanRules
+) -> list[str]:
+    """A file with too many rows quarantined whole, a column with too many unreadable values."""
+    found: list[str] = []
+    name = result.file
+    share = result.rows_quarantined / result.rows_in if result.rows_in else 0.0
+    if result.rows_quarantined >= MIN_SYSTEMIC_COUNT and share > rules.max_file_failure_share:
+        found.append(
+            f"{name}: {result.rows_quarantined:,} of {result.rows_in:,} rows ({share:.1%}) "
+            f"quarantined whole, more than the allowed {rules.max_file_failure_share:.1%} "
+            "(CRM_MAX_FILE_FAILURE_SHARE)"
+        )
+    value_errors = errors.filter(pl.col("level") == "value").group_by("field").agg(pl.col("line").n_unique())
+    for field_name, failed in value_errors.sort("field").rows():
+        if field_name not in rows.columns or failed < MIN_SYSTEMIC_COUNT:
+            continue
+        filled = rows.select(pl.col(field_name).str.strip_chars().replace("", None).count()).item()
+        column_share = failed / filled if filled else 0.0
+        if column_share > rules.max_column_failure_share:
+            found.append(
+                f"{name}: column {header.get(field_name, field_name)!r} is unreadable as a whole "
+                f"({failed:,} of {filled:,} values, {column_share:.1%}; "
+                f"CRM_MAX_COLUMN_FAILURE_SHARE {rules.max_column_failure_share:.0%})"
+            )
+    return found
 
 
 def _split_rows(
@@ -377,7 +550,8 @@ def _split_rows(
     cleaned: Transformed,
     started: float,
 ) -> _FileOutput:
-    """Rows with any reader issue or hard error -> quarantine; the rest -> the outputs."""
+    """Rows with a row-level reader issue or error -> quarantine; the rest -> the outputs (their
+    value-level entries go to the quarantine too, the values are already null)."""
     name, profile = source.name, match.profile
     header_of = {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
     errors = cleaned.errors.select(
@@ -385,6 +559,7 @@ def _split_rows(
         pl.col("field").replace_strict(header_of, default=pl.col("field")).alias("column"),
         "rule",
         "raw_value",
+        "level",
     )
     quarantine = (
         pl.concat([issues, errors])
@@ -396,11 +571,12 @@ def _split_rows(
             "rule",
             reader.cut_expr(pl.col("raw_value")).alias("raw_value"),
             pl.lit(profile.name).alias("profile"),
+            "level",
         )
         .sort("line", "column")
         .cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
     )
-    bad = quarantine["line"].unique()
+    bad = quarantine.filter(pl.col("level") == "row")["line"].unique()
     clean = cleaned.values.filter(~pl.col("line").is_in(bad.implode()))
     clean = _lineage(clean, parsed.rows, match.columns.get(profile.record_id), name, profile)
     if parsed.rows_in != clean.height + bad.len():
@@ -424,6 +600,7 @@ def _split_rows(
         nul_bytes=parsed.nul_bytes,
         csv_module_fallback=parsed.slow_path,
         quarantine_by_rule=dict(Counter(quarantine["rule"].to_list())),
+        values_quarantined=quarantine.filter(pl.col("level") == "value").height,
         flags=dict(cleaned.flags),
         seconds=round(time.perf_counter() - started, 3),
     )
@@ -444,6 +621,7 @@ def _rejected(
         "rule": rule,
         "raw_value": raw,
         "profile": None,
+        "level": "file",
     }
     result = FileResult(
         file=source.name,
@@ -538,8 +716,12 @@ def _write_summary(result: CleanResult, checked: dict[str, int], path: Path) -> 
         "rows_in": result.rows_in,
         "rows_clean": result.rows_clean,
         "rows_quarantined": result.rows_quarantined,
+        "values_quarantined": result.values_quarantined,
         "outputs": result.outputs,
         "quarantine_by_rule": result.quarantine_by_rule,
+        "quarantine_by_level": result.quarantine_by_level,
+        **result.categories_summary(),
+        "systemic_failures": result.systemic_failures,
         "files": [asdict(f) for f in result.files],
         "skipped_files": [{"file": name, "reason": reason} for name, reason in result.skipped],
         "timings_seconds": result.timings,

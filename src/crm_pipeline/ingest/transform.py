@@ -5,6 +5,13 @@ value); this module only wires the profile's fields to them, names the output co
 every ``<x>_error`` into quarantine entries pointing at the source column. Soft ``<x>_flag``
 values keep the row (the value is null and the flag is counted in the summary).
 
+A value never costs a row: an error entry is ``level`` ``value`` (the value is null in the output,
+the row goes on) unless the row cannot stand for anything — ``missing_identity``: no name, no
+email and no phone — which is ``level`` ``row`` (the stage quarantines the row whole). Dates outside
+the window of :class:`CleanRules` (before ``CRM_EARLIEST_EVENT_YEAR``; service/move dates more than
+``CRM_FUTURE_BOOKING_YEARS`` ahead; ``created_at`` in the future) are value errors
+``date_out_of_range``.
+
 The wide frame returned has one row per input row and these columns, whichever exist:
 ``source_customer_id, job_number, quote_number, lead_id``, the five name parts, ``email, phone,
 phone_ext, phone_type, phone2``, the address of a customer row (``street, unit, city, state,
@@ -15,12 +22,14 @@ final_total, move_size, sales_person, referral_source``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from crm_pipeline.clean import addresses, branches, dates, emails, enums, money, names, phones, zips
+from crm_pipeline.config import Settings
 from crm_pipeline.ingest.profiles import Profile
 
 ADDRESS_PARTS = ("street", "unit", "city", "state", "zip", "zip4")
@@ -40,7 +49,35 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
     "field": pl.String(),
     "rule": pl.String(),
     "raw_value": pl.String(),
+    "level": pl.String(),
 }
+ROW_RULES = frozenset({"missing_identity"})
+"""Rules that quarantine the whole row; every other rule nulls one value."""
+OUT_OF_RANGE = "date_out_of_range"
+
+
+@dataclass(frozen=True)
+class CleanRules:
+    """What the company configured for cleaning: its branch table and the date windows."""
+
+    branches: branches.BranchTable
+    earliest: dt.date
+    latest_booking: dt.date
+    latest_created: dt.datetime
+    max_file_failure_share: float = 0.05
+    max_column_failure_share: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, now: dt.datetime | None = None) -> CleanRules:
+        now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        return cls(
+            branches=branches.load_branch_table(settings.branches_file),
+            earliest=dt.date(settings.earliest_event_year, 1, 1),
+            latest_booking=dates.add_years(now.date(), settings.future_booking_years),
+            latest_created=now + dt.timedelta(hours=settings.created_at_future_tolerance_hours),
+            max_file_failure_share=settings.max_file_failure_share,
+            max_column_failure_share=settings.max_column_failure_share,
+        )
 
 
 def text(expr: pl.Expr) -> pl.Expr:
@@ -51,7 +88,7 @@ def text(expr: pl.Expr) -> pl.Expr:
 
 @dataclass
 class Transformed:
-    """``values``: ``line`` + clean columns; ``errors``: ``line, field, rule, raw_value``."""
+    """``values``: ``line`` + clean columns; ``errors``: ``line, field, rule, raw_value, level``."""
 
     values: pl.DataFrame
     errors: pl.DataFrame
@@ -92,15 +129,32 @@ class _Builder:
         frame = pl.DataFrame(
             {"line": self.rows["line"], "rule": rule.cast(pl.String), "raw_value": self.raw(field)}
         )
+        level = pl.when(pl.col("rule").is_in(list(ROW_RULES))).then(pl.lit("row")).otherwise(pl.lit("value"))
         self.errors.append(
             frame.filter(pl.col("rule").is_not_null()).select(
-                "line", pl.lit(field).alias("field"), "rule", "raw_value"
+                "line", pl.lit(field).alias("field"), "rule", "raw_value", level.alias("level")
             )
         )
 
+    def window(self, name: str, source: str, low: dt.date | dt.datetime, high: dt.date | dt.datetime) -> None:
+        """A date column outside ``[low, high]``: the value is null and a ``date_out_of_range`` error."""
+        frame = (
+            self.columns[name]
+            .to_frame("v")
+            .with_columns((~pl.col("v").is_between(pl.lit(low), pl.lit(high))).fill_null(False).alias("out"))
+        )
+        if not frame["out"].any():
+            return
+        self.columns[name] = frame.select(pl.when(~pl.col("out")).then(pl.col("v")).alias(name)).to_series()
+        self.error(frame.select(pl.when(pl.col("out")).then(pl.lit(OUT_OF_RANGE))).to_series(), source)
 
-def transform(rows: pl.DataFrame, profile: Profile) -> Transformed:
-    """Clean the fields of ``rows`` (``line`` + one raw string column per profile field)."""
+
+def transform(rows: pl.DataFrame, profile: Profile, rules: CleanRules | None = None) -> Transformed:
+    """Clean the fields of ``rows`` (``line`` + one raw string column per profile field).
+
+    ``rules``: the branch table and date windows (default: from the default settings).
+    """
+    rules = rules or CleanRules.from_settings(Settings())
     b = _Builder(rows)
     for src, dst in TEXT_FIELDS:
         if b.has(src):
@@ -128,17 +182,26 @@ def transform(rows: pl.DataFrame, profile: Profile) -> Transformed:
             b.take(zips.normalize_zips(rows[key]), {"zip": key}, source=key)
 
     if b.has("branch"):
-        b.take(branches.normalize_branches(rows["branch"]), {"branch": "branch"}, source="branch")
+        out = branches.normalize_branches(rows["branch"], rules.branches)
+        b.take(out, {"branch": "branch"}, source="branch")
     for key in ("service_date", "move_date"):
         if b.has(key):
             b.take(dates.parse_dates(rows[key]), {"value": key}, source=key)
+            b.window(key, key, rules.earliest, rules.latest_booking)
     if b.has("created_at"):
         b.take(dates.parse_datetimes(rows["created_at"]), {"value": "created_at"}, source="created_at")
+        earliest = dt.datetime.combine(rules.earliest, dt.time())
+        b.window("created_at", "created_at", earliest, rules.latest_created)
     if b.has("status"):
-        b.take(enums.normalize_status(rows["status"]), {"status": "status"}, source="status")
+        out = enums.normalize_status(rows["status"])
+        b.take(out, {"status": "status", "status_raw": "status_raw"}, source="status")
     if b.has("service_type"):
         out = enums.normalize_service_type(rows["service_type"])
-        b.take(out, {"service_type": "service_type"}, source="service_type")
+        b.take(
+            out,
+            {"service_type": "service_type", "service_type_raw": "service_type_raw"},
+            source="service_type",
+        )
     for key in ("estimated_total", "final_total"):
         if b.has(key):
             b.take(money.parse_money(rows[key]), {"amount": key}, source=key)

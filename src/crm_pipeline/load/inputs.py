@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
+from crm_pipeline.clean.branches import load_branch_table
 from crm_pipeline.db.merge import MergeSpec
 from crm_pipeline.errors import InputError, TerminalLoadError
 from crm_pipeline.load import tables as T
-
-BRANCHES_YAML = Path(__file__).resolve().parent.parent / "clean" / "branches.yaml"
 
 PERSONS = "persons.parquet"
 JOBS = "jobs.parquet"
@@ -37,6 +35,8 @@ UNIFICATION_MAP = "unification_map.parquet"
 MATCH_RUN = "match_run.json"
 
 REQUIRED_FILES = (PERSONS, JOBS, LEADS, QUARANTINE, FILES, CUSTOMERS, UNIFICATION_MAP, MATCH_RUN)
+#: Columns a clean output written before migration 0009 lacks: read as null when absent.
+OPTIONAL_COLUMNS = frozenset({"status_raw", "service_type_raw", "level"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class LoadInputs:
     frames: dict[str, pl.DataFrame]
     branch_names: list[str]
     branch_aliases: dict[str, str]  # alias → canonical branch name
+    branch_confirmed: dict[str, bool]  # name → listed in the branch table (False: only the data used it)
     files: list[str]
     input_fingerprint: str
     match_run_id: str
@@ -54,8 +55,11 @@ class LoadInputs:
         return self.frames[spec.table]
 
 
-def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES_YAML) -> LoadInputs:
-    """Read and check every input of the load; raises ``InputError`` / ``TerminalLoadError``."""
+def read_inputs(processed_dir: Path, run_id: str, branches_file: Path | None = None) -> LoadInputs:
+    """Read and check every input of the load; raises ``InputError`` / ``TerminalLoadError``.
+
+    ``branches_file``: the branch table (``Settings.branches_file``; None: the packaged one).
+    """
     processed_dir = Path(processed_dir)
     missing = [name for name in REQUIRED_FILES if not (processed_dir / name).exists()]
     if missing:
@@ -71,7 +75,7 @@ def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES
     )
     leads = _read(processed_dir / LEADS, ["uid", "file", *_without(T.LEADS.columns, "customer_id")])
     quarantine = _read(
-        processed_dir / QUARANTINE, ["uid", "file", "line", "column", "rule", "raw_value", "profile"]
+        processed_dir / QUARANTINE, ["uid", "file", "line", "column", "rule", "raw_value", "profile", "level"]
     )
     customers = _read(processed_dir / CUSTOMERS, ["customer_id", *T.CUSTOMERS.columns])
     umap = _read(processed_dir / UNIFICATION_MAP, ["uid", "file", "record_id", "customer_id"])
@@ -86,6 +90,10 @@ def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES
     frames[T.QUARANTINE.table] = (
         quarantine.rename({"file": "file_name", "column": "column_name"})
         .with_columns(
+            # before 0009 every entry cost its row (or file: line null)
+            pl.col("level").fill_null(
+                pl.when(pl.col("line").is_null()).then(pl.lit("file")).otherwise(pl.lit("row"))
+            ),
             pl.col("line").fill_null(0),  # a file rejected whole
             pl.col("column_name").fill_null("*"),
             pl.lit(run_id).alias("run_id"),
@@ -109,12 +117,13 @@ def read_inputs(processed_dir: Path, run_id: str, branches_yaml: Path = BRANCHES
         _check_unique(spec, frames[spec.table])
 
     _check_references(frames, file_names)
-    names, aliases = _branches(branches_yaml, frames)
+    confirmed, aliases = _branches(branches_file, frames)
     fingerprint = _fingerprint(files)
     return LoadInputs(
         frames=frames,
-        branch_names=names,
+        branch_names=sorted(confirmed),
         branch_aliases=aliases,
+        branch_confirmed=confirmed,
         files=file_names.to_list(),
         input_fingerprint=fingerprint,
         match_run_id=match_run_id,
@@ -165,10 +174,12 @@ def _read(path: Path, columns: list[str]) -> pl.DataFrame:
         schema = pl.read_parquet_schema(path)
     except Exception as exc:  # polars raises several types for a corrupt file
         raise InputError(f"cannot read Parquet: {exc}", file=path) from exc
-    absent = [c for c in columns if c not in schema]
+    absent = [c for c in columns if c not in schema and c not in OPTIONAL_COLUMNS]
     if absent:
         raise InputError(f"missing column(s) {', '.join(absent)}", file=path)
-    return pl.read_parquet(path, columns=columns)
+    frame = pl.read_parquet(path, columns=[c for c in columns if c in schema])
+    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in schema]
+    return frame.with_columns(missing).select(columns) if missing else frame
 
 
 def _read_match_run(path: Path) -> pl.DataFrame:
@@ -301,26 +312,20 @@ def _check_references(frames: dict[str, pl.DataFrame], file_names: pl.Series) ->
         )
 
 
-def _branches(path: Path, frames: dict[str, pl.DataFrame]) -> tuple[list[str], dict[str, str]]:
-    """Branch names from the reference table plus any other branch value in the data; aliases from
-    the reference table (each canonical name is also an alias of itself)."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the branch reference table: {exc}", file=path) from exc
-    names: set[str] = set()
+def _branches(path: Path | None, frames: dict[str, pl.DataFrame]) -> tuple[dict[str, bool], dict[str, str]]:
+    """Branch name → confirmed: the branch table's names (True) plus any other branch value in the
+    data (False: an unconfirmed branch the clean stage kept); aliases from the branch table (each
+    name is also an alias of itself)."""
+    table = load_branch_table(path)
+    confirmed = dict.fromkeys(table.names, True)
     aliases: dict[str, str] = {}
-    for entry in doc.get("branches", []):
-        name = str(entry["name"]).strip()
-        names.add(name)
-        for alias in [name, *(str(a).strip() for a in entry.get("aliases", []) or [])]:
-            if aliases.setdefault(alias, name) != name:
-                raise InputError(
-                    f"alias {alias!r} names two branches ({aliases[alias]!r}, {name!r})", file=path
-                )
-    for table in (T.SOURCE_PERSON_RECORDS, T.SOURCE_JOB_RECORDS, T.LEADS, T.CUSTOMERS):
-        names.update(frames[table.table]["branch"].drop_nulls().unique().to_list())
-    return sorted(names), aliases
+    for name, written in table.entries:
+        for alias in (name, *written):
+            aliases.setdefault(alias, name)
+    for spec in (T.SOURCE_PERSON_RECORDS, T.SOURCE_JOB_RECORDS, T.LEADS, T.CUSTOMERS):
+        for name in frames[spec.table]["branch"].drop_nulls().unique().to_list():
+            confirmed.setdefault(name, False)
+    return dict(sorted(confirmed.items())), aliases
 
 
 def _fingerprint(files: pl.DataFrame) -> str:

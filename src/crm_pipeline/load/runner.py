@@ -132,7 +132,7 @@ def run_load(
 
     read_began = time.perf_counter()
     try:
-        inputs = read_inputs(processed_dir, run_id)
+        inputs = read_inputs(processed_dir, run_id, settings.branches_file)
     except PipelineError as exc:
         _record_failure(settings, None, run_id=run_id, started_at=started_at, owns_run=owns_run, error=exc)
         raise
@@ -432,8 +432,12 @@ def _copy_first_load(
 def _load_branches(
     conn: Connection, inputs: LoadInputs, options: LoadOptions, checkpoint: Checkpoint
 ) -> dict[str, TableCounts]:
-    """Branch names first (ids are serial), then aliases pointing at those ids."""
-    names = pl.DataFrame({"name": inputs.branch_names}, schema={"name": pl.String})
+    """Branch names first (ids are serial), then aliases pointing at those ids. A branch the data
+    used but the branch table does not list is inserted unconfirmed; listing it later confirms it."""
+    names = pl.DataFrame(
+        {"name": inputs.branch_names, "confirmed": [inputs.branch_confirmed[n] for n in inputs.branch_names]},
+        schema={"name": pl.String, "confirmed": pl.Boolean},
+    )
     _stage(conn, T.BRANCHES, names, options, checkpoint)
     with translate_errors(table=T.BRANCHES.table):
         merged_names = merge(conn, T.BRANCHES)

@@ -15,7 +15,8 @@ from crm_pipeline.db.merge import MergeSpec
 from crm_pipeline.models import MOVE_COLUMNS
 from crm_pipeline.unify.golden import CUSTOMER_COLUMNS
 
-BRANCHES = MergeSpec(table="branches", key=("name",), columns=())
+# ``confirmed``: the branch table lists it (false: only the data used it; see clean/branches.py)
+BRANCHES = MergeSpec(table="branches", key=("name",), columns=("confirmed",))
 BRANCH_ALIASES = MergeSpec(table="branch_aliases", key=("alias",), columns=("branch_id",))
 
 SOURCE_FILES = MergeSpec(
@@ -39,7 +40,7 @@ SOURCE_FILES = MergeSpec(
 QUARANTINE = MergeSpec(
     table="quarantine",
     key=("file_name", "line", "column_name", "rule"),
-    columns=("uid", "raw_value", "profile"),
+    columns=("uid", "raw_value", "profile", "level"),
     lineage=("run_id",),
     replace_within="file_name",
 )
@@ -109,6 +110,8 @@ SOURCE_JOB_RECORDS = MergeSpec(
         "sales_person",
         "referral_source",
         "created_at",
+        "status_raw",
+        "service_type_raw",
     ),
     # analytics' job_source_map rows of a replaced job record go with it (ON DELETE CASCADE);
     # analytics rebuilds the map after every load.

@@ -2,7 +2,12 @@
 
 A :class:`Check` names one expectation on one column of one clean output and its severity:
 ``critical`` (a format or set violation: the run stops) or ``warning`` (completeness below its
-threshold: reported, the run goes on). Keeping them as data, apart from Great Expectations, makes
+threshold: reported, the run goes on). The clean stage already turns every row-level violation
+(an unreadable or out-of-window value, an unknown word) into a value-level quarantine entry, so a
+critical failure here means the contract itself broke. Branches are not checked against a set: a
+branch the table does not know is kept as an unconfirmed branch (crm_pipeline.clean.branches).
+
+Keeping them as data, apart from Great Expectations, makes
 the suites readable in one screen and keeps the slow GX import out of everything but the run.
 """
 
@@ -12,16 +17,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from crm_pipeline.clean.branches import load_branch_table
+from crm_pipeline.clean.dates import add_years
 from crm_pipeline.clean.states import USPS_CODES
 from crm_pipeline.config import Settings
 from crm_pipeline.models import EMAIL_PATTERN, PHONE_PATTERN, SERVICE_TYPES, STATUSES, ZIP_PATTERN
 
 Severity = Literal["critical", "warning"]
 Kind = Literal["regex", "in_set", "not_null", "unique", "between"]
-
-EARLIEST_DATE = dt.date(2000, 1, 1)
-"""Nothing in these CRMs predates 2000; an older date is a parsing accident (an Excel serial of 1)."""
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,19 @@ class Check:
         return f"{self.table}.{self.column}.{self.kind}"
 
 
-def latest_date(today: dt.date | None = None) -> dt.date:
-    """Service and move dates may be booked up to two years ahead."""
-    today = today or dt.date.today()
-    try:
-        return today.replace(year=today.year + 2)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + 2, day=28)
+def date_window(settings: Settings, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The dates an event may have: from ``CRM_EARLIEST_EVENT_YEAR`` to ``CRM_FUTURE_BOOKING_YEARS``
+    ahead (the clean stage quarantines values outside it, so this check guards the stage)."""
+    today = today or dt.datetime.now(dt.UTC).date()  # the clean stage's window is in UTC too
+    return dt.date(settings.earliest_event_year, 1, 1), add_years(today, settings.future_booking_years)
 
 
 def build_checks(settings: Settings, today: dt.date | None = None) -> list[Check]:
     """Every check of the clean stage, for persons, jobs and leads."""
     quality = settings.quality
     states = sorted(USPS_CODES)
-    branches = sorted(load_branch_table().names)
-    dates: dict[str, Any] = {"min_value": EARLIEST_DATE, "max_value": latest_date(today)}
+    earliest, latest = date_window(settings, today)
+    dates: dict[str, Any] = {"min_value": earliest, "max_value": latest}
     checks: list[Check] = []
 
     def add(
@@ -69,7 +69,6 @@ def build_checks(settings: Settings, today: dt.date | None = None) -> list[Check
 
     for table in ("persons", "jobs", "leads"):
         add(table, "unique", "uid")
-        add(table, "in_set", "branch", value_set=branches)
 
     add("persons", "regex", "email", regex=EMAIL_PATTERN)
     add("persons", "regex", "phone", regex=PHONE_PATTERN)

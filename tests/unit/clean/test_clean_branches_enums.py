@@ -1,4 +1,5 @@
-"""Branches (alias table + fuzzy typos, never a guess), job status and service type enums."""
+"""Branches (alias table + fuzzy typos, never a guess; unknown spellings kept as unconfirmed branches,
+grouped), job status and service type enums (unknown words kept as ``other``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
-from crm_pipeline.clean.branches import DEFAULT_TABLE_PATH, load_branch_table, normalize_branches
+from crm_pipeline.clean.branches import (
+    DEFAULT_TABLE_PATH,
+    BranchTable,
+    group_unconfirmed,
+    load_branch_table,
+    normalize_branches,
+    yaml_snippet,
+)
 from crm_pipeline.clean.enums import normalize_service_type, normalize_status
 from crm_pipeline.errors import ConfigError
 
@@ -46,7 +55,7 @@ TYPOS = {
     "San Francsico": "San Francisco", "Maimi": "Miami", "Miamii": "Miami", "Dalas": "Dallas",
     "Dallass": "Dallas",
 }  # fmt: skip
-# Places with no branch, some one or two letters away from one, must be quarantined, not guessed.
+# Places with no branch, some one or two letters away from one, are kept as typed, never guessed.
 NOT_BRANCHES = [
     "Atlanta", "Denver", "Head Office", "TBD", "Seattle", "Online Sales", "Test Branch", "Houston", "Newark",
     "Boise", "Bolton", "Miami Beach", "Chicago Heights", "West Chicago", "New Jersey", "New Haven", "York",
@@ -57,19 +66,25 @@ NOT_BRANCHES = [
 def test_typos_are_matched_and_other_places_are_not() -> None:
     raw = pl.Series(list(TYPOS) + NOT_BRANCHES)
     out = normalize_branches(raw)
-    assert out["branch"].to_list() == list(TYPOS.values()) + [None] * len(NOT_BRANCHES)
-    assert out["branch_error"].to_list() == [None] * len(TYPOS) + ["unknown_branch"] * len(NOT_BRANCHES)
+    assert out["branch"].to_list() == list(TYPOS.values()) + NOT_BRANCHES
+    assert out["branch_flag"].to_list() == [None] * len(TYPOS) + ["unconfirmed_branch"] * len(NOT_BRANCHES)
 
 
-def test_blank_branch_is_null_without_error() -> None:
-    out = normalize_branches(pl.Series(["", None, "   "], dtype=pl.Utf8))
-    assert out.rows() == [(None, None)] * 3
+def test_blank_branch_is_null_without_flag() -> None:
+    out = normalize_branches(pl.Series(["", None, "   ", "N/A"], dtype=pl.Utf8))
+    assert out.rows() == [(None, None)] * 4
+
+
+def test_a_trailing_state_is_dropped_before_giving_up() -> None:
+    assert branch("Boston Massachusetts") == ("Boston", None)
+    assert branch("chicago, illinois") == ("Chicago", None)
+    assert branch("New Jersey") == ("New Jersey", "unconfirmed_branch")  # a state alone stays
 
 
 def test_threshold_is_configurable() -> None:
-    assert branch("Bolton") == (None, "unknown_branch")
+    assert branch("Bolton") == ("Bolton", "unconfirmed_branch")
     assert branch("Bolton", threshold=85) == ("Boston", None)
-    assert branch("Nwe York", threshold=99.5) == (None, "unknown_branch")
+    assert branch("Nwe York", threshold=99.5) == ("Nwe York", "unconfirmed_branch")
 
 
 def test_users_extend_the_table_with_their_own_yaml(tmp_path: Path) -> None:
@@ -81,7 +96,37 @@ def test_users_extend_the_table_with_their_own_yaml(tmp_path: Path) -> None:
     )
     out = normalize_branches(pl.Series(["emerald city", "Seatle", "NYC"]), own)
     assert out["branch"].to_list() == ["Seattle", "Seattle", "New York City"]
-    assert branch("Seattle") == (None, "unknown_branch")  # the packaged table is unchanged
+    assert branch("Seattle") == ("Seattle", "unconfirmed_branch")  # the packaged table is unchanged
+
+
+# ----------------------------------------------------------------------------- unconfirmed branches
+def test_unknown_spellings_group_by_case_punctuation_state_and_typo() -> None:
+    counts = {"Tampa": 10, "tampa fl": 4, "TAMPA": 3, "Tampa, Florida": 2, "Tmapa": 1, "TPA": 5, "Tempe": 2}
+    groups = group_unconfirmed(counts, load_branch_table())
+    assert [(g.name, g.rows) for g in groups] == [("Tampa", 20), ("TPA", 5), ("Tempe", 2)]
+    assert groups[0].spellings == {"Tampa": 10, "tampa fl": 4, "TAMPA": 3, "Tampa, Florida": 2, "Tmapa": 1}
+    assert groups[0].aliases == ["tampa fl", "Tampa, Florida", "Tmapa"]  # "TAMPA" is the name's key
+
+
+def test_group_name_is_the_most_frequent_spelling_in_display_case() -> None:
+    groups = group_unconfirmed({"ORLANDO": 7, "orlando fl": 3, "st. pete": 2}, load_branch_table())
+    assert [g.name for g in groups] == ["Orlando", "St. Pete"]
+    only_suffixed = group_unconfirmed({"naples fl": 2, "Naples, FL": 1}, load_branch_table())
+    assert [(g.name, g.rows) for g in only_suffixed] == [("Naples", 3)]
+
+
+def test_short_abbreviations_are_never_merged_by_similarity() -> None:
+    groups = group_unconfirmed({"TPA": 5, "TPE": 4, "tpa": 1, "Tampa": 9}, load_branch_table())
+    assert sorted((g.name, g.rows) for g in groups) == [("TPA", 6), ("TPE", 4), ("Tampa", 9)]
+
+
+def test_yaml_snippet_parses_into_a_branch_table_that_confirms_every_spelling() -> None:
+    counts = {"Tampa": 10, "tampa fl": 4, "Tmapa": 1, "TPA": 5, "Head Office": 2}
+    snippet = yaml_snippet(group_unconfirmed(counts, load_branch_table()))
+    assert "- name: Tampa\n  aliases: [tampa fl, Tmapa]\n" in snippet
+    table = BranchTable.from_entries(yaml.safe_load(snippet)["branches"])
+    out = normalize_branches(pl.Series(list(counts)), table)
+    assert out.rows() == [("Tampa", None)] * 3 + [("TPA", None), ("Head Office", None)]
 
 
 @pytest.mark.parametrize(
@@ -113,7 +158,7 @@ def test_packaged_table_has_the_eight_branches() -> None:
 
 # ----------------------------------------------------------------------------- enums
 @pytest.mark.parametrize(
-    ("raw", "status", "error"),
+    ("raw", "status", "kept"),
     [
         ("Completed", "completed", None),
         ("COMPLETED", "completed", None),
@@ -125,16 +170,20 @@ def test_packaged_table_has_the_eight_branches() -> None:
         ("Booked", "booked", None),
         ("Closed", "closed", None),
         ("LOST", "lost", None),
-        ("Pending", None, "unknown_status"),
+        ("Pending", "other", "Pending"),
+        ("  done ", "other", "done"),
         ("", None, None),
     ],
 )
-def test_status(raw: str, status: str | None, error: str | None) -> None:
-    assert normalize_status(pl.Series([raw])).row(0) == (status, error)
+def test_status(raw: str, status: str | None, kept: str | None) -> None:
+    """A word outside the enum is ``other`` with the word kept (and flagged), never an error."""
+    out = normalize_status(pl.Series([raw]))
+    assert out.columns == ["status", "status_raw", "status_flag"]
+    assert out.row(0) == (status, kept, "other" if kept else None)
 
 
 @pytest.mark.parametrize(
-    ("raw", "service_type", "error"),
+    ("raw", "service_type", "kept"),
     [
         ("Moving", "moving", None),
         ("Packing", "packing", None),
@@ -146,9 +195,10 @@ def test_status(raw: str, status: str | None, error: str | None) -> None:
         ("Commercial", "commercial", None),
         ("Storage In", "storage_in", None),
         ("Storage-Out", "storage_out", None),
-        ("Storage", None, "unknown_service_type"),  # in or out? not guessed
+        ("Storage", "other", "Storage"),  # in or out? not guessed
         (None, None, None),
     ],
 )
-def test_service_type(raw: str | None, service_type: str | None, error: str | None) -> None:
-    assert normalize_service_type(pl.Series([raw], dtype=pl.Utf8)).row(0) == (service_type, error)
+def test_service_type(raw: str | None, service_type: str | None, kept: str | None) -> None:
+    out = normalize_service_type(pl.Series([raw], dtype=pl.Utf8))
+    assert out.row(0) == (service_type, kept, "other" if kept else None)

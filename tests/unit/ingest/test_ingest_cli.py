@@ -1,5 +1,6 @@
-"""`crm-pipeline clean` as a user runs it: summary table, validation files, exit code 1 when a
-critical expectation fails. One run (Great Expectations is slow to import), several assertions."""
+"""`crm-pipeline clean` as a user runs it: summary table, validation files, exit code 1 on a systemic
+failure (a file whose header matches no profile), while a bad value or an unknown branch costs no
+row. One run (Great Expectations is slow to import), several assertions."""
 
 from __future__ import annotations
 
@@ -45,16 +46,19 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
     return proc, out
 
 
-def test_prints_the_summary_table_and_fails_on_the_critical_check(
+def test_prints_the_summary_table_and_fails_on_the_systemic_failure(
     cli_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     proc, _ = cli_run
     assert proc.returncode == 1, proc.stderr
-    assert "sm_jobs.csv" in proc.stdout and "rejected" in proc.stdout
-    assert "unknown_branch" in proc.stdout and "unknown_profile" in proc.stdout
-    assert "2 critical data-quality check(s) failed" in proc.stderr
-    assert "jobs.service_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in proc.stderr
-    assert "persons.event_date between: 1 of 2 rows (50.00 %), e.g. 5 Jan 1950" in proc.stderr
+    assert "notes.csv" in proc.stdout and "rejected" in proc.stdout and "unknown_profile" in proc.stdout
+    # the 1950 date is a value-level entry; the unknown branch is listed, with the snippet to paste
+    assert "date_out_of_range" in proc.stdout and "value" in proc.stdout
+    assert "unconfirmed branches" in proc.stdout and "Atlanta (1)" in proc.stdout
+    assert "- name: Atlanta\n  aliases: []" in proc.stdout
+    assert "unknown_branch" not in proc.stdout
+    assert "systemic failure: notes.csv: header matches no profile" in proc.stderr
+    assert "critical data-quality check(s) failed" not in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "Calculating Metrics" not in proc.stderr + proc.stdout  # GX progress bars are silenced
 
@@ -67,11 +71,18 @@ def test_outputs_and_validation_results_are_written_before_failing(
         assert (out / f"{name}.parquet").is_file()
     results = json.loads((out / "validation" / "results.json").read_text())
     failed = [c["name"] for c in results["checks"] if not c["success"] and c["severity"] == "critical"]
-    assert failed == ["persons.event_date.between", "jobs.service_date.between"]
+    assert failed == []
     assert (out / "validation" / "data_docs" / "index.html").is_file()
     summary = json.loads((out / "clean_summary.json").read_text())
-    assert summary["validation"]["critical_failures"] == failed
-    assert (summary["rows_in"], summary["rows_clean"], summary["rows_quarantined"]) == (4, 2, 2)
+    assert summary["validation"]["critical_failures"] == []
+    assert (summary["rows_in"], summary["rows_clean"], summary["rows_quarantined"]) == (4, 3, 1)
+    assert summary["values_quarantined"] == 1
+    assert summary["quarantine_by_level"] == {
+        "file": {"unknown_profile": 1},
+        "value": {"date_out_of_range": 1},
+    }
+    assert summary["systemic_failures"][0].startswith("notes.csv: header matches no profile")
+    assert [(b["name"], b["rows"]) for b in summary["unconfirmed_branches"]] == [("Atlanta", 1)]
 
 
 def test_processed_folder_and_files_are_owner_only(

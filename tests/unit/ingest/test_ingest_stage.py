@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from crm_pipeline.config import Settings
-from crm_pipeline.errors import InputError
+from crm_pipeline.errors import InputError, ValidationFailed
 from crm_pipeline.ingest import run_clean
 from crm_pipeline.ingest.profiles import load_profiles
 from crm_pipeline.ingest.stage import clean_file
@@ -270,33 +270,68 @@ def test_branch_spellings_become_the_canonical_branch(tmp_path: Path, raw: str) 
     assert one_person(tmp_path, Branch=raw)["branch"] == "New York City"
 
 
+IN_FIVE_YEARS = (dt.date.today() + dt.timedelta(days=5 * 366)).isoformat()
+TOMORROW_PLUS = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+
+
 @pytest.mark.parametrize(
-    ("values", "column", "rule"),
+    ("values", "column", "rule", "output"),
     [
-        ({"Branch": "Atlanta"}, "Branch", "unknown_branch"),
-        ({"Service Date": "2024-02-30"}, "Service Date", "unreadable_date"),
-        ({"Service Date": "13/01/2024"}, "Service Date", "unreadable_date"),
-        ({"Created At": "??"}, "Created At", "unreadable_date"),
-        ({"Estimated Total": "about 300"}, "Estimated Total", "unreadable_money"),
-        ({"Status": "Maybe"}, "Status", "unknown_status"),
-        ({"Service Type": "Teleport"}, "Service Type", "unknown_service_type"),
-        (
-            {"Customer Name": "", "Email": "none", "Phone": "000-000-0000"},
-            "Customer Name",
-            "missing_identity",
-        ),
+        ({"Service Date": "2024-02-30"}, "Service Date", "unreadable_date", "service_date"),
+        ({"Service Date": "13/01/2024"}, "Service Date", "unreadable_date", "service_date"),
+        ({"Service Date": "TBD"}, "Service Date", "unreadable_date", "service_date"),
+        ({"Service Date": "1950-01-05"}, "Service Date", "date_out_of_range", "service_date"),
+        ({"Service Date": IN_FIVE_YEARS}, "Service Date", "date_out_of_range", "service_date"),
+        ({"Created At": "??"}, "Created At", "unreadable_date", "created_at"),
+        ({"Created At": TOMORROW_PLUS}, "Created At", "date_out_of_range", "created_at"),
+        ({"Estimated Total": "about 300"}, "Estimated Total", "unreadable_money", "estimated_total"),
     ],
 )
-def test_hard_errors_quarantine_the_row_with_column_rule_and_raw_value(
-    tmp_path: Path, values: dict[str, str], column: str, rule: str
+def test_a_bad_value_is_nulled_and_quarantined_and_the_row_goes_on(
+    tmp_path: Path, values: dict[str, str], column: str, rule: str, output: str
 ) -> None:
     bad = job(**{k.replace(" ", "_"): v for k, v in values.items()}, Job_Number="10-2")
     out = clean_jobs(tmp_path, job(), bad)
-    assert out.persons["line"].to_list() == [2]
-    assert out.jobs["line"].to_list() == [2]
+    assert out.persons["line"].to_list() == [2, 3]
+    assert out.jobs.filter(pl.col("line") == 3)[output].to_list() == [None]
     hits = out.quarantine.filter(pl.col("column") == column).row(0, named=True)
-    assert (hits["uid"], hits["line"], hits["rule"]) == ("sm_jobs.csv#3", 3, rule)
-    assert hits["raw_value"] == (values[column] or None)
+    assert (hits["uid"], hits["line"], hits["rule"], hits["level"]) == ("sm_jobs.csv#3", 3, rule, "value")
+    assert hits["raw_value"] == values[column]
+    assert (out.result.rows_in, out.result.rows_clean, out.result.rows_quarantined) == (2, 2, 0)
+    assert out.result.values_quarantined == 1
+
+
+def test_a_date_inside_the_booking_window_is_kept(tmp_path: Path) -> None:
+    in_two_years = dt.date.today() + dt.timedelta(days=2 * 365)
+    out = clean_jobs(tmp_path, job(Service_Date=in_two_years.isoformat()))
+    assert out.jobs["service_date"].to_list() == [in_two_years]
+    assert out.quarantine.height == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "column", "kept"),
+    [
+        ({"Branch": "Atlanta"}, "branch", "Atlanta"),
+        ({"Status": "Maybe"}, "status_raw", "Maybe"),
+        ({"Service Type": "Teleport"}, "service_type_raw", "Teleport"),
+    ],
+)
+def test_an_unknown_category_word_is_kept_never_quarantined(
+    tmp_path: Path, values: dict[str, str], column: str, kept: str
+) -> None:
+    out = clean_jobs(tmp_path, job(**{k.replace(" ", "_"): v for k, v in values.items()}))
+    assert out.quarantine.height == 0
+    assert out.jobs[column].to_list() == [kept]
+    if column != "branch":
+        assert out.jobs[column.removesuffix("_raw")].to_list() == ["other"]
+
+
+def test_missing_identity_quarantines_the_whole_row(tmp_path: Path) -> None:
+    bad = job(Customer_Name="", Email="none", Phone="000-000-0000", Job_Number="10-2")
+    out = clean_jobs(tmp_path, job(), bad)
+    assert out.persons["line"].to_list() == [2]
+    hits = out.quarantine.filter(pl.col("column") == "Customer Name").row(0, named=True)
+    assert (hits["line"], hits["rule"], hits["level"]) == (3, "missing_identity", "row")
     assert (out.result.rows_in, out.result.rows_clean, out.result.rows_quarantined) == (2, 1, 1)
 
 
@@ -434,7 +469,7 @@ def test_unknown_header_rejects_that_file_and_the_others_go_on(tmp_path: Path) -
         [h for h in SM_CUSTOMERS if h not in ("Email Address", "Branch")],
         [{"Customer Id": "1"}, {"Customer Id": "2"}],
     )
-    result = run_clean(raw, tmp_path / "out", Settings(), validate=False)
+    result = run_clean(raw, tmp_path / "out", Settings(), validate=False, raise_on_failure=False)
 
     by_file = {f.file: f for f in result.files}
     rejected = by_file["b_mystery.csv"]
@@ -444,13 +479,17 @@ def test_unknown_header_rejects_that_file_and_the_others_go_on(tmp_path: Path) -
         "missing columns: Email Address, Branch"
     )
     assert (rejected.rows_in, rejected.rows_clean, rejected.rows_quarantined) == (2, 0, 2)
-    assert (by_file["a_jobs.csv"].rows_clean, by_file["a_jobs.csv"].rows_quarantined) == (1, 1)
+    assert (by_file["a_jobs.csv"].rows_clean, by_file["a_jobs.csv"].rows_quarantined) == (2, 0)
+    # a changed header is systemic: the run stops, naming the file (the other files are cleaned first)
+    assert result.systemic_failures == [rejected.error]
+    with pytest.raises(ValidationFailed, match="systemic failure: b_mystery.csv: header matches no profile"):
+        result.raise_for_validation()
 
     out = tmp_path / "out"
     quarantine = pl.read_parquet(out / "quarantine.parquet")
-    assert quarantine.filter(pl.col("file") == "b_mystery.csv").select("line", "column", "rule").rows() == [
-        (None, None, "unknown_profile")
-    ]
+    assert quarantine.filter(pl.col("file") == "b_mystery.csv").select(
+        "line", "column", "rule", "level"
+    ).rows() == [(None, None, "unknown_profile", "file")]
     files = pl.read_parquet(out / "files.parquet")
     assert files.columns == [
         "file",
@@ -466,7 +505,8 @@ def test_unknown_header_rejects_that_file_and_the_others_go_on(tmp_path: Path) -
         "error",
     ]
     assert files.filter(pl.col("status") == "rejected")["file"].to_list() == ["b_mystery.csv"]
-    assert result.quarantine_by_rule == {"unknown_branch": 1, "unknown_profile": 1}
+    assert result.quarantine_by_rule == {"unknown_profile": 1}
+    assert [(b.name, b.rows) for b in result.unconfirmed_branches] == [("Atlanta", 1)]
 
 
 def test_outputs_have_exactly_the_contract_columns_and_a_summary(tmp_path: Path) -> None:
@@ -485,6 +525,7 @@ def test_outputs_have_exactly_the_contract_columns_and_a_summary(tmp_path: Path)
         "rule",
         "raw_value",
         "profile",
+        "level",
     ]
     summary = json.loads((out / "clean_summary.json").read_text())
     assert (summary["rows_in"], summary["rows_clean"], summary["outputs"]["leads"]) == (1, 1, 0)

@@ -96,7 +96,6 @@ def test_format_and_set_violations_are_critical_failures(report: ValidationRepor
         "persons.phone.regex": 1,
         "persons.state.in_set": 1,
         "jobs.uid.unique": 2,
-        "jobs.branch.in_set": 1,
         "jobs.service_date.between": 1,
     }
     assert not report.success
@@ -123,7 +122,7 @@ def test_warnings_alone_do_not_fail_the_run(tmp_path: Path) -> None:
 
 def test_summary_names_column_count_and_masked_examples(report: ValidationReport) -> None:
     text = report.summary()
-    assert text.startswith("6 critical data-quality check(s) failed")
+    assert text.startswith("5 critical data-quality check(s) failed")
     assert "persons.email regex: 1 of 21 rows" in text
     assert "B***@Example.com" in text and "Bad.Email" not in text
     assert "617-555-0100" not in text and "***00" in text
@@ -156,8 +155,20 @@ def test_no_artifact_keeps_a_raw_email_or_phone(report: ValidationReport) -> Non
         assert "Bad.Email" not in text and "617-555-0100" not in text
 
 
-def test_date_range_runs_to_two_years_ahead() -> None:
+def test_date_range_is_the_configured_window() -> None:
     checks = [c for c in build_checks(Settings(), TODAY) if c.kind == "between"]
     assert {(c.params["min_value"], c.params["max_value"]) for c in checks} == {
-        (dt.date(2000, 1, 1), dt.date(2027, 6, 1))
+        (dt.date(1990, 1, 1), dt.date(2028, 6, 1))  # defaults: from 1990, up to 3 years ahead
     }
+    own = Settings(earliest_event_year=2005, future_booking_years=1)
+    windows = {
+        (c.params["min_value"], c.params["max_value"])
+        for c in build_checks(own, TODAY)
+        if c.kind == "between"
+    }
+    assert windows == {(dt.date(2005, 1, 1), dt.date(2026, 6, 1))}
+
+
+def test_branches_are_not_checked_against_a_set() -> None:
+    """An unknown branch is an unconfirmed branch of the company, not a data-quality failure."""
+    assert not [c for c in build_checks(Settings(), TODAY) if c.column == "branch"]
