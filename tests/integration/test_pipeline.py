@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from load_support import CHECKSUM_QUERIES, checksums, new_database
 
+from crm_pipeline.db.load_tx import LOAD_LOCK_NAME, advisory_key
 from crm_pipeline.generate.main import generate
 
 pytestmark = pytest.mark.integration
@@ -175,11 +176,19 @@ def _stage_running(url: str, stage: str) -> bool:
 
 
 def _load_in_progress(url: str) -> bool:
-    """The load's transaction is open (its ledger row is invisible until COMMIT, its lock is not)."""
+    """The load's transaction is open (its ledger row is invisible until COMMIT, its lock is not).
+
+    The load's advisory lock, not the run lock held for the whole run: a bigint key shows in
+    pg_locks as classid (high 32 bits) and objid (low 32 bits) with objsubid 1.
+    """
+    key = advisory_key(LOAD_LOCK_NAME)
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-            " WHERE l.locktype = 'advisory' AND a.datname = current_database()"
+            " WHERE l.locktype = 'advisory' AND a.datname = current_database() AND l.objsubid = 1"
+            " AND l.classid::bigint = (%s::bigint >> 32) & 4294967295"
+            " AND l.objid::bigint = %s::bigint & 4294967295",
+            (key, key),
         ).fetchone()
     return bool(row and row[0])
 

@@ -182,10 +182,13 @@ def test_columns_and_cell_size_are_settings(tmp_path: Path) -> None:
     narrow = _clean(path, max_columns=10)
     assert narrow.result.status == "rejected"
     small_cells = _clean(path, max_field_chars=50)
-    assert small_cells.quarantine.select("line", "column", "rule").rows() == [
-        (2, "referral_source", "field_too_long")
+    assert small_cells.quarantine.select("line", "column", "rule", "level").rows() == [
+        (2, "referral_source", "field_too_long", "value")
     ]
-    assert small_cells.result.rows_clean == 1
+    # a value never costs a row: the long cell is nulled, the row is clean
+    assert small_cells.result.rows_clean == 2
+    assert small_cells.leads is not None
+    assert small_cells.leads.filter(pl.col("line") == 2)["referral_source"].to_list() == [None]
 
 
 def test_row_issues_name_every_offending_cell_in_a_wide_file() -> None:

@@ -25,7 +25,7 @@ from crm_pipeline.db.alembic.versions.v0007_first_load_bulk_path import LOAD_TAB
 from crm_pipeline.db.alembic.versions.v0008_load_fast_paths import JOB_TABLES
 
 revision = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 
