@@ -11,7 +11,8 @@ from crm_pipeline.ingest.stage import CleanResult
 
 
 def summary_tables(result: CleanResult) -> list[RenderableType]:
-    """Per file rows in / clean / quarantined, notes on skipped lines and rejects, entries by rule."""
+    """Per file rows in / clean / quarantined, notes on skipped lines, files not read and rejects,
+    entries by rule."""
     files = Table(title="clean: rows per file", title_justify="left")
     files.add_column("file", no_wrap=True)
     files.add_column("profile")
@@ -24,7 +25,7 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
         files.add_row(
             f.file,
             f.profile or "-",
-            f.encoding or "-",
+            _encoding(f.encoding, f.encoding_confidence),
             f"{f.rows_in:,}",
             f"{f.rows_clean:,}",
             f"{f.rows_quarantined:,}",
@@ -41,8 +42,11 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
         ]
         if skipped:
             notes.append(f"{escape(f.file)}: {', '.join(skipped)}")
+        if f.encoding_note:
+            notes.append(f"[yellow]{escape(f.file)}: {escape(f.encoding_note)}[/]")
         if f.error:
             notes.append(f"[red]{escape(f.error)}[/]")
+    notes.extend(f"{escape(name)}: not read: {escape(reason)}" for name, reason in result.skipped)
     files.add_row(
         "[bold]total[/]",
         "",
@@ -65,3 +69,10 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             rules.add_row(rule, f"{count:,}")
         out.append(rules)
     return out
+
+
+def _encoding(name: str | None, confidence: float | None) -> str:
+    """``cp1252 (0.93)``: the confidence shown only when it is not certain."""
+    if name is None:
+        return "-"
+    return name if confidence is None or confidence >= 1.0 else f"{name} ({confidence:.2f})"
