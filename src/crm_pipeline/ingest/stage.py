@@ -351,8 +351,8 @@ def _report_invisible(out: _FileOutput, parsed: reader.ParsedText, match: Profil
         for f, i in match.columns.items()
         if f in FREE_TEXT_FIELDS
     }
-    kept = out.quarantine["line"].unique().implode()
-    entries = found.filter(pl.col("col").is_in(list(free)) & ~pl.col("line").is_in(kept)).select(
+    quarantined = out.quarantine["line"].unique().implode()
+    entries = found.filter(pl.col("col").is_in(list(free)) & ~pl.col("line").is_in(quarantined)).select(
         pl.format("{}#{}", pl.lit(out.result.file), pl.col("line")).alias("uid"),
         pl.lit(out.result.file).alias("file"),
         "line",
