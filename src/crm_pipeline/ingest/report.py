@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crm_pipeline.ingest.stage import CleanResult
+from crm_pipeline.logs import escape_controls
 
 
 def summary_tables(result: CleanResult) -> list[RenderableType]:
@@ -23,7 +24,7 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
     notes: list[str] = []
     for f in result.files:
         files.add_row(
-            f.file,
+            _shown(f.file),
             f.profile or "-",
             _encoding(f.encoding, f.encoding_confidence),
             f"{f.rows_in:,}",
@@ -41,12 +42,12 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             if n
         ]
         if skipped:
-            notes.append(f"{escape(f.file)}: {', '.join(skipped)}")
+            notes.append(f"{_shown(f.file)}: {', '.join(skipped)}")
         if f.encoding_note:
-            notes.append(f"[yellow]{escape(f.file)}: {escape(f.encoding_note)}[/]")
+            notes.append(f"[yellow]{_shown(f.file)}: {_shown(f.encoding_note)}[/]")
         if f.error:
-            notes.append(f"[red]{escape(f.error)}[/]")
-    notes.extend(f"{escape(name)}: not read: {escape(reason)}" for name, reason in result.skipped)
+            notes.append(f"[red]{_shown(f.error)}[/]")
+    notes.extend(f"{_shown(name)}: not read: {_shown(reason)}" for name, reason in result.skipped)
     files.add_row(
         "[bold]total[/]",
         "",
@@ -69,6 +70,11 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             rules.add_row(rule, f"{count:,}")
         out.append(rules)
     return out
+
+
+def _shown(text: str) -> str:
+    """A file name or message as printed: on one line (control characters escaped), no markup."""
+    return escape(escape_controls(text))
 
 
 def _encoding(name: str | None, confidence: float | None) -> str:

@@ -277,3 +277,13 @@ def test_clean_file_name_in_every_reject_message(tmp_path: Path, name: str) -> N
     path.write_text(f"{LEADS_HEADER},email\n1,Ann Lee,ann@x.com,,,,,,Boston,,,other@x.com\n")
     out = _clean(path)
     assert out.result.error.startswith(f"{name}: ")
+
+
+def test_a_newline_in_a_file_name_stays_on_one_line_in_the_summary(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _lead_file(raw / "leads.csv")
+    (raw / "x\nERROR forged.csv").write_text("what,is,this\n1,2,3\n")
+    printed = _printed(run_clean(raw, tmp_path / "out", Settings(), validate=False))
+    assert "x\\nERROR forged.csv: header matches no profile" in printed
+    assert not [line for line in printed.splitlines() if line.lstrip("│ ").startswith("ERROR")]
