@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from crm_pipeline.config import Settings
+from crm_pipeline.errors import InputError
 from crm_pipeline.ingest import run_clean
 from crm_pipeline.ingest.encoding import decode_bytes
 from crm_pipeline.ingest.inputs import select_inputs
@@ -151,6 +152,15 @@ def test_fingerprint_covers_exactly_the_files_clean_reads(tmp_path: Path) -> Non
     _lead_file(tmp_path / ".hidden.csv", "3")  # not read by clean: the input did not change
     (tmp_path / "README.md").write_text("notes")
     assert fingerprint(tmp_path) == with_upper
+
+
+def test_a_folder_of_only_skipped_files_says_what_it_skipped(tmp_path: Path) -> None:
+    _lead_file(tmp_path / ".hidden.csv")
+    expected = "no CSV files .* \\(not read: .hidden.csv: hidden file"
+    with pytest.raises(InputError, match=expected):
+        run_clean(tmp_path, tmp_path / "out", Settings(), validate=False)
+    with pytest.raises(InputError, match=expected):
+        fingerprint(tmp_path)
 
 
 def test_skipped_files_are_listed_in_the_clean_summary(tmp_path: Path) -> None:
