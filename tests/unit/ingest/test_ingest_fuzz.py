@@ -164,7 +164,7 @@ def test_any_export_folder_is_cleaned_and_every_row_accounted_for(exports: list[
         _check_accounting(out)
 
 
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(exports=_exports)
 def test_the_cli_never_prints_a_traceback(exports: list[Export]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
