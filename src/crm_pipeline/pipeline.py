@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_pipeline.config import Settings
-from crm_pipeline.errors import InputError, PipelineError
+from crm_pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,10 @@ class RunResult:
 
 def fingerprint(raw_dir: Path) -> str:
     """sha256 over the names and bytes of the files the clean stage reads (``select_inputs``)."""
-    from crm_pipeline.ingest.inputs import NO_INPUT, select_inputs
+    from crm_pipeline.ingest.inputs import select_inputs
 
     digest = hashlib.sha256()
-    files = select_inputs(raw_dir).files
-    if not files:
-        raise InputError(NO_INPUT, file=raw_dir)
+    files = select_inputs(raw_dir).require_files(raw_dir)
     for path in files:
         digest.update(path.name.encode())
         digest.update(b"\0")

@@ -34,6 +34,13 @@ class InputSelection:
     files: list[Path]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason), sorted by name
 
+    def require_files(self, raw_dir: Path) -> list[Path]:
+        """The files, or InputError naming the folder and what was skipped in it."""
+        if not self.files:
+            seen = "; ".join(f"{name}: {reason}" for name, reason in self.skipped[:5])
+            raise InputError(NO_INPUT + (f" (not read: {seen})" if seen else ""), file=raw_dir)
+        return self.files
+
 
 def skip_reason(path: Path) -> str | None:
     """Why ``path`` (an entry of the raw folder) is not input, or None when it is."""

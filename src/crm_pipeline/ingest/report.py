@@ -10,11 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from crm_pipeline.ingest.stage import CleanResult
+from crm_pipeline.logs import escape_controls
 
 
 def summary_tables(result: CleanResult) -> list[RenderableType]:
-    """Per file rows in / clean / quarantined / values nulled, notes, entries by level and rule,
-    unconfirmed branches and ``other`` words."""
+    """Per file rows in / clean / quarantined / values nulled, notes on skipped lines, files not
+    read and rejects, entries by level and rule, unconfirmed branches and ``other`` words."""
     files = Table(title="clean: rows per file", title_justify="left")
     files.add_column("file", no_wrap=True)
     files.add_column("profile")
@@ -25,9 +26,9 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
     notes: list[str] = []
     for f in result.files:
         files.add_row(
-            f.file,
+            _shown(f.file),
             f.profile or "-",
-            f.encoding or "-",
+            _encoding(f.encoding, f.encoding_confidence),
             f"{f.rows_in:,}",
             f"{f.rows_clean:,}",
             f"{f.rows_quarantined:,}",
@@ -44,10 +45,13 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             if n
         ]
         if skipped:
-            notes.append(f"{escape(f.file)}: {', '.join(skipped)}")
+            notes.append(f"{_shown(f.file)}: {', '.join(skipped)}")
+        if f.encoding_note:
+            notes.append(f"[yellow]{_shown(f.file)}: {_shown(f.encoding_note)}[/]")
         if f.error:
-            notes.append(f"[red]{escape(f.error)}[/]")
-        notes.extend(f"[red]systemic failure: {escape(m)}[/]" for m in f.systemic if m != f.error)
+            notes.append(f"[red]{_shown(f.error)}[/]")
+        notes.extend(f"[red]systemic failure: {_shown(m)}[/]" for m in f.systemic if m != f.error)
+    notes.extend(f"{_shown(name)}: not read: {_shown(reason)}" for name, reason in result.skipped)
     files.add_row(
         "[bold]total[/]",
         "",
@@ -96,8 +100,8 @@ def category_tables(categories: dict[str, Any]) -> list[RenderableType]:
         table.add_column("rows", justify="right")
         table.add_column("spellings (rows)")
         for b in branches:
-            spellings = ", ".join(f"{escape(s)} ({n:,})" for s, n in b["spellings"].items())
-            table.add_row(escape(b["name"]), f"{b['rows']:,}", spellings)
+            spellings = ", ".join(f"{_shown(s)} ({n:,})" for s, n in b["spellings"].items())
+            table.add_row(_shown(b["name"]), f"{b['rows']:,}", spellings)
         out.append(table)
         snippet = str(categories.get("branches_yaml") or "")
         out.append(Text("branch table snippet (add to CRM_BRANCHES_FILE):\n" + snippet))
@@ -106,6 +110,18 @@ def category_tables(categories: dict[str, Any]) -> list[RenderableType]:
         table.add_column("word")
         table.add_column("rows", justify="right")
         for word, n in words.items():
-            table.add_row(escape(word), f"{n:,}")
+            table.add_row(_shown(word), f"{n:,}")
         out.append(table)
     return out
+
+
+def _shown(text: str) -> str:
+    """A file name or message as printed: on one line (control characters escaped), no markup."""
+    return escape(escape_controls(text))
+
+
+def _encoding(name: str | None, confidence: float | None) -> str:
+    """``cp1252 (0.93)``: the confidence shown only when it is not certain."""
+    if name is None:
+        return "-"
+    return name if confidence is None or confidence >= 1.0 else f"{name} ({confidence:.2f})"

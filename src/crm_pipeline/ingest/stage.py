@@ -45,11 +45,11 @@ import polars as pl
 from crm_pipeline.clean.branches import UnconfirmedBranch, group_unconfirmed, yaml_snippet
 from crm_pipeline.config import Settings
 from crm_pipeline.console import progress
-from crm_pipeline.errors import InputError, ValidationFailed
+from crm_pipeline.errors import ValidationFailed
 from crm_pipeline.ingest import reader
 from crm_pipeline.ingest.duplicates import resolve_duplicates
 from crm_pipeline.ingest.encoding import Decoded, decode_bytes
-from crm_pipeline.ingest.inputs import NO_INPUT, select_inputs
+from crm_pipeline.ingest.inputs import select_inputs
 from crm_pipeline.ingest.profiles import Profile, ProfileMatch, detect_profile, load_profiles
 from crm_pipeline.ingest.transform import CleanRules, Transformed, transform
 from crm_pipeline.logs import mask_pii
@@ -232,9 +232,7 @@ def run_clean(
     started = time.perf_counter()
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
     selection = select_inputs(raw_dir)
-    if not selection.files:
-        raise InputError(NO_INPUT, file=raw_dir)
-    files = selection.files
+    files = selection.require_files(raw_dir)
     for name, reason in selection.skipped:
         log.info("%s: not read: %s", name, reason)
     profiles = load_profiles(settings.profiles_file)

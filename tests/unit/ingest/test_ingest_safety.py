@@ -10,13 +10,16 @@ from typing import Any
 
 import polars as pl
 import pytest
+from rich.console import Console
 
 from crm_pipeline.config import Settings
+from crm_pipeline.errors import InputError
 from crm_pipeline.ingest import run_clean
 from crm_pipeline.ingest.encoding import decode_bytes
 from crm_pipeline.ingest.inputs import select_inputs
 from crm_pipeline.ingest.profiles import load_profiles
 from crm_pipeline.ingest.reader import ReadLimits, parse_text, row_issues
+from crm_pipeline.ingest.report import summary_tables
 from crm_pipeline.ingest.stage import clean_file
 from crm_pipeline.pipeline import fingerprint
 
@@ -25,6 +28,13 @@ LEADS_HEADER = (
     "referral_source,created_at"
 )
 SM_CUSTOMERS_HEADER = "Customer Id,Name,Phone Number,Email Address,Address,Branch,Created At"
+
+
+def _printed(result: Any) -> str:
+    console = Console(record=True, width=200)
+    for table in summary_tables(result):
+        console.print(table)
+    return console.export_text()
 
 
 def _clean(path: Path, **limits: int) -> Any:
@@ -50,7 +60,8 @@ def test_cp1252_file_keeps_its_names_and_shows_encoding_and_confidence(tmp_path:
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "leads.csv").write_bytes(CP1252_LEADS)
-    run_clean(raw, tmp_path / "out", Settings(), validate=False)
+    result = run_clean(raw, tmp_path / "out", Settings(), validate=False)
+    assert "leads.csv: big5 guess rejected" in _printed(result)
     persons = pl.read_parquet(tmp_path / "out" / "persons.parquet")
     assert sorted(persons.select("first_name", "last_name").rows()) == [("Hélène", "Peña")]
     files = pl.read_parquet(tmp_path / "out" / "files.parquet")
@@ -143,6 +154,15 @@ def test_fingerprint_covers_exactly_the_files_clean_reads(tmp_path: Path) -> Non
     assert fingerprint(tmp_path) == with_upper
 
 
+def test_a_folder_of_only_skipped_files_says_what_it_skipped(tmp_path: Path) -> None:
+    _lead_file(tmp_path / ".hidden.csv")
+    expected = "no CSV files .* \\(not read: .hidden.csv: hidden file"
+    with pytest.raises(InputError, match=expected):
+        run_clean(tmp_path, tmp_path / "out", Settings(), validate=False)
+    with pytest.raises(InputError, match=expected):
+        fingerprint(tmp_path)
+
+
 def test_skipped_files_are_listed_in_the_clean_summary(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -152,6 +172,7 @@ def test_skipped_files_are_listed_in_the_clean_summary(tmp_path: Path) -> None:
     assert [f.file for f in result.files] == ["LEADS.CSV"]
     assert result.rows_clean == 1
     assert result.skipped == [(".hidden.csv", "hidden file (name starts with '.')")]
+    assert ".hidden.csv: not read: hidden file (name starts with '.')" in _printed(result)
     summary = json.loads((tmp_path / "out" / "clean_summary.json").read_text())
     assert summary["skipped_files"] == [
         {"file": ".hidden.csv", "reason": "hidden file (name starts with '.')"}
@@ -269,3 +290,13 @@ def test_clean_file_name_in_every_reject_message(tmp_path: Path, name: str) -> N
     path.write_text(f"{LEADS_HEADER},email\n1,Ann Lee,ann@x.com,,,,,,Boston,,,other@x.com\n")
     out = _clean(path)
     assert out.result.error.startswith(f"{name}: ")
+
+
+def test_a_newline_in_a_file_name_stays_on_one_line_in_the_summary(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _lead_file(raw / "leads.csv")
+    (raw / "x\nERROR forged.csv").write_text("what,is,this\n1,2,3\n")
+    printed = _printed(run_clean(raw, tmp_path / "out", Settings(), validate=False))
+    assert "x\\nERROR forged.csv: header matches no profile" in printed
+    assert not [line for line in printed.splitlines() if line.lstrip("│ ").startswith("ERROR")]
