@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_pipeline.config import Settings
-from crm_pipeline.errors import InputError, PipelineError
+from crm_pipeline.errors import InputError, InputRejected, PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,9 @@ def _clean(ctx: StageContext) -> StageOutput:
         counts["quality_critical_failures"] = [c.name for c in report.critical_failures]
     # the shrink guard: a held-back file's stored rows replace its empty / short export
     held = restore_held_back(ctx.processed_dir, ctx.settings, ctx.accept_shrink)
+    if res.files and not held and all(f.status != "ok" for f in res.files):
+        reasons = ", ".join(f"{f.file} ({f.error or 'rejected'})" for f in res.files)
+        raise InputRejected(f"every input file was rejected, nothing to match or load: {reasons}")
     counts["held_back"] = [{**h.as_dict(), "message": h.message()} for h in held]
     paths = {k: str(v) for k, v in res.paths.items() if "validation" in k or "docs" in k}
     return counts, paths

@@ -173,6 +173,18 @@ def test_a_shrink_beyond_the_share_is_held_back_until_accepted(loaded: str, home
     assert after["customer_source_map"] == after["source_person_records"]
 
 
+def test_some_files_rejected_exit_1_and_say_so(loaded: str, home: Path, raw: Path) -> None:
+    (raw / "notes.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    done = run(loaded, home, raw)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "succeeded with rejected input" in done.stdout
+    assert "rejected input file(s): notes.csv" in " ".join(done.stderr.split())
+
+    again = run(loaded, home, raw)  # unchanged input: nothing to do, but still not "all good"
+    assert again.returncode == 1, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "input unchanged" in again.stdout
+
+
 def test_every_file_rejected_exits_1(url: str, home: Path, tmp_path: Path) -> None:
     raw = tmp_path / "junk"
     raw.mkdir()
@@ -182,8 +194,10 @@ def test_every_file_rejected_exits_1(url: str, home: Path, tmp_path: Path) -> No
     done = run(url, home, raw)
 
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "succeeded with rejected input" in done.stdout
-    assert "rejected input file(s): a.csv, b.csv" in done.stderr.replace("\n", " ")
+    assert "succeeded" not in done.stdout + done.stderr
+    message = " ".join(done.stderr.split())
+    assert "every input file was rejected" in message and "a.csv" in message and "b.csv" in message
+    assert "Traceback" not in done.stderr
 
 
 def test_two_runs_at_once_one_exits_3_and_the_tables_equal_one_run(url: str, home: Path, raw: Path) -> None:
