@@ -324,16 +324,25 @@ def test_export_maps_right_after_run_without_processed(loaded: str, home: Path) 
 
 
 def _server_log(conn: psycopg.Connection[tuple[object, ...]]) -> Path | None:
-    """The server's log file when this test can read it (the embedded server writes PGDATA/log)."""
-    row = conn.execute("SELECT pg_current_logfile()").fetchone()
-    data = conn.execute("SHOW data_directory").fetchone()
-    for candidate in (
-        Path(str(data[0])) / str(row[0]) if row and row[0] and data else None,
-        Path(str(data[0])) / "log" if data else None,
-    ):
+    """The server's log file when this test can read it: the logging collector's file, the embedded
+    server's ``PGDATA/log``, or a Debian cluster's ``/var/log/postgresql/postgresql-<ver>-<name>.log``."""
+    data = Path(str(_one(conn, "SHOW data_directory")))
+    current = _one(conn, "SELECT pg_current_logfile()")
+    major = str(_one(conn, "SHOW server_version_num"))[:-4]
+    candidates = [
+        data / str(current) if current else None,
+        data / "log",
+        Path("/var/log/postgresql") / f"postgresql-{major}-{data.name}.log",
+    ]
+    for candidate in candidates:
         if candidate is not None and candidate.is_file() and os.access(candidate, os.R_OK):
             return candidate
     return None
+
+
+def _one(conn: psycopg.Connection[tuple[object, ...]], query: str) -> object:
+    row = conn.execute(query).fetchone()
+    return row[0] if row else None
 
 
 def test_a_run_on_a_migrated_database_opens_no_superuser_session(
