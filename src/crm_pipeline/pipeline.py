@@ -32,10 +32,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm_pipeline.config import Settings
 from crm_pipeline.errors import InputError, InputRejected, PipelineError
+
+if TYPE_CHECKING:
+    from crm_pipeline.runlock import FolderLock
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +264,8 @@ def run(
     return result
 
 
-def _note_run_id(run_id: str, folder: Any, then: Callable[[str], None] | None) -> None:
+def _note_run_id(run_id: str, folder: FolderLock | None, then: Callable[[str], None] | None) -> None:
+    """The run id is known: write it into the folder's lock file, then tell the caller."""
     if folder is not None:
         folder.note_run_id(run_id)
     if then:
