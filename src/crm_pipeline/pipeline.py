@@ -32,10 +32,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm_pipeline.config import Settings
-from crm_pipeline.errors import PipelineError
+from crm_pipeline.errors import InputRejected, PipelineError
+
+if TYPE_CHECKING:
+    from crm_pipeline.runlock import FolderLock
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,9 @@ def _clean(ctx: StageContext) -> StageOutput:
         counts["quality_critical_failures"] = [c.name for c in report.critical_failures]
     # the shrink guard: a held-back file's stored rows replace its empty / short export
     held = restore_held_back(ctx.processed_dir, ctx.settings, ctx.accept_shrink)
+    if res.files and not held and all(f.status != "ok" for f in res.files):
+        reasons = ", ".join(f"{f.file} ({f.error or 'rejected'})" for f in res.files)
+        raise InputRejected(f"every input file was rejected, nothing to match or load: {reasons}")
     counts["held_back"] = [{**h.as_dict(), "message": h.message()} for h in held]
     paths = {k: str(v) for k, v in res.paths.items() if "validation" in k or "docs" in k}
     return counts, paths
@@ -259,7 +265,8 @@ def run(
     return result
 
 
-def _note_run_id(run_id: str, folder: Any, then: Callable[[str], None] | None) -> None:
+def _note_run_id(run_id: str, folder: FolderLock | None, then: Callable[[str], None] | None) -> None:
+    """The run id is known: write it into the folder's lock file, then tell the caller."""
     if folder is not None:
         folder.note_run_id(run_id)
     if then:

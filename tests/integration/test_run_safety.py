@@ -173,6 +173,18 @@ def test_a_shrink_beyond_the_share_is_held_back_until_accepted(loaded: str, home
     assert after["customer_source_map"] == after["source_person_records"]
 
 
+def test_some_files_rejected_exit_1_and_say_so(loaded: str, home: Path, raw: Path) -> None:
+    (raw / "notes.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    done = run(loaded, home, raw)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "succeeded with rejected input" in done.stdout
+    assert "rejected input file(s): notes.csv" in " ".join(done.stderr.split())
+
+    again = run(loaded, home, raw)  # unchanged input: nothing to do, but still not "all good"
+    assert again.returncode == 1, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "input unchanged" in again.stdout
+
+
 def test_every_file_rejected_exits_1(url: str, home: Path, tmp_path: Path) -> None:
     raw = tmp_path / "junk"
     raw.mkdir()
@@ -184,6 +196,7 @@ def test_every_file_rejected_exits_1(url: str, home: Path, tmp_path: Path) -> No
     # a header that matches no profile is a systemic failure (issue "Open-world data"): the run
     # stops before anything is loaded, names the file, exits 1
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "succeeded" not in done.stdout + done.stderr
     assert "a.csv: header matches no profile" in done.stderr.replace("\n", " ")
     assert "Traceback" not in done.stderr
     assert scalar(url, "SELECT count(*) FROM source_files") == 0
@@ -313,16 +326,25 @@ def test_export_maps_right_after_run_without_processed(loaded: str, home: Path) 
 
 
 def _server_log(conn: psycopg.Connection[tuple[object, ...]]) -> Path | None:
-    """The server's log file when this test can read it (the embedded server writes PGDATA/log)."""
-    row = conn.execute("SELECT pg_current_logfile()").fetchone()
-    data = conn.execute("SHOW data_directory").fetchone()
-    for candidate in (
-        Path(str(data[0])) / str(row[0]) if row and row[0] and data else None,
-        Path(str(data[0])) / "log" if data else None,
-    ):
+    """The server's log file when this test can read it: the logging collector's file, the embedded
+    server's ``PGDATA/log``, or a Debian cluster's ``/var/log/postgresql/postgresql-<ver>-<name>.log``."""
+    data = Path(str(_one(conn, "SHOW data_directory")))
+    current = _one(conn, "SELECT pg_current_logfile()")
+    major = str(_one(conn, "SHOW server_version_num"))[:-4]
+    candidates = [
+        data / str(current) if current else None,
+        data / "log",
+        Path("/var/log/postgresql") / f"postgresql-{major}-{data.name}.log",
+    ]
+    for candidate in candidates:
         if candidate is not None and candidate.is_file() and os.access(candidate, os.R_OK):
             return candidate
     return None
+
+
+def _one(conn: psycopg.Connection[tuple[object, ...]], query: str) -> object:
+    row = conn.execute(query).fetchone()
+    return row[0] if row else None
 
 
 def test_a_run_on_a_migrated_database_opens_no_superuser_session(
