@@ -66,6 +66,7 @@ def stage_only(raw: Path, out: Path, stats_file: Path) -> None:
         "rows_in": result.rows_in,
         "rows_clean": result.rows_clean,
         "rows_quarantined": result.rows_quarantined,
+        "values_quarantined": result.values_quarantined,
         "files": {f.file: f.rows_in for f in result.files},
         "timings": result.timings,
         "validation_ok": result.validation.success if result.validation else None,
@@ -209,14 +210,16 @@ def literal_baseline(raw: Path, sample_rows: int) -> dict[str, Any]:
     import pandas as pd
     import polars as pl
 
+    from crm_pipeline.config import Settings
     from crm_pipeline.ingest.encoding import decode_bytes
     from crm_pipeline.ingest.profiles import detect_profile, load_profiles
     from crm_pipeline.ingest.reader import detect_delimiter
     from crm_pipeline.ingest.stage import _FileOutput, _lineage, _split_outputs
-    from crm_pipeline.ingest.transform import transform
+    from crm_pipeline.ingest.transform import CleanRules, transform
     from crm_pipeline.models import CleanJob, CleanLead, CleanPerson
 
     models = {"customer": CleanPerson, "job": CleanJob, "lead": CleanLead}
+    rules = CleanRules.from_settings(Settings())  # the stage's own configuration, built once as it does
     frames = []
     for path in sorted(raw.glob("*.csv")):
         decoded = decode_bytes(path.read_bytes())
@@ -245,8 +248,8 @@ def literal_baseline(raw: Path, sample_rows: int) -> dict[str, Any]:
                 for f, i in match.columns.items()
             }
             one = pl.DataFrame(values, schema=schema).with_columns(line=pl.lit(int(str(line)) + 2, pl.Int64))
-            cleaned = transform(one, match.profile)
-            if cleaned.errors.height:
+            cleaned = transform(one, match.profile, rules)
+            if (cleaned.errors["level"] == "row").any():
                 continue
             out = _FileOutput(None)  # type: ignore[arg-type]
             _split_outputs(
@@ -335,7 +338,8 @@ def main() -> None:
     print()
     print(
         f"clean stage: {args.people:,} people -> {rows:,} rows in {len(stage['files'])} files "
-        f"({stage['rows_clean']:,} clean, {stage['rows_quarantined']:,} quarantined)"
+        f"({stage['rows_clean']:,} clean, {stage['rows_quarantined']:,} quarantined, "
+        f"{stage['values_quarantined']:,} values nulled)"
     )
     print(
         f"  wall {wall:.1f} s = {rows / wall:,.0f} rows/s; "

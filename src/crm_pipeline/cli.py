@@ -171,7 +171,10 @@ def clean(
     """Phase 2: read, clean, quarantine and validate the exports into Parquet files.
 
     Every input row ends up in persons/jobs/leads.parquet or in quarantine.parquet (with the
-    rule); validation results and Data Docs go to PROCESSED_DIR/validation/.
+    rule); an unreadable value is nulled and quarantined, its row kept. Unknown branches are kept
+    as unconfirmed (a snippet for CRM_BRANCHES_FILE is printed). Exit code 1 only for a systemic
+    failure (a changed header, too many rows or a whole column failing) or a broken contract;
+    validation results and Data Docs go to PROCESSED_DIR/validation/.
 
     Example: crm-pipeline clean data/demo/raw data/demo/processed
     """

@@ -3,12 +3,14 @@
 Contract shared by every normalizer:
 - input: Polars Series of raw strings (``pl.Utf8``; nulls, blanks and stray whitespace allowed);
 - output: a ``pl.DataFrame`` with exactly as many rows as the input, in the same order;
-- ``<x>_error`` (Utf8): null = fine, otherwise a rule name (``unreadable_date``, ``unknown_branch``,
-  ``unknown_status``, ``unknown_service_type``, ``unreadable_money``) meaning "quarantine this row";
-  soft normalizers (names, emails, phones, addresses, states, ZIPs) always return it null;
+- ``<x>_error`` (Utf8): null = fine, otherwise a rule name (``unreadable_date``,
+  ``unreadable_money``) meaning "this value is unreadable": the value is null and the stage records
+  a value-level quarantine entry, the row goes on; soft normalizers (names, emails, phones,
+  addresses, states, ZIPs, branches, enums) always return it null;
 - ``<x>_flag`` (Utf8), where useful: the value was set to null but the row is kept
   (``placeholder``, ``invalid_syntax``, ``too_short``, ``invalid``, ``unknown_state``,
-  ``invalid_zip``, ``unparsed``, ``ambiguous``);
+  ``invalid_zip``, ``unparsed``, ``ambiguous``), or kept as typed (``unconfirmed_branch``,
+  ``other``: a branch or enum word the configuration does not know);
 - blank (empty, whitespace, "N/A"-like tokens) → null values, no error, no flag;
 - Python-level parsing runs once per distinct value (see ``_distinct.py``).
 
@@ -21,10 +23,10 @@ Contract shared by every normalizer:
 | ``normalize_addresses(raw)`` / ``normalize_address_parts(street, street2, city, state, zip)`` | street, unit, city, state, zip, zip4, address_error, address_flag |
 | ``normalize_states(raw)`` | state, state_error, state_flag |
 | ``normalize_zips(raw)`` | zip, zip4, zip_error, zip_flag |
-| ``normalize_branches(raw, table=None)`` | branch, branch_error |
+| ``normalize_branches(raw, table=None)`` | branch, branch_flag |
 | ``parse_dates(raw)`` / ``parse_datetimes(raw)`` | value, date_error / value, datetime_error |
 | ``parse_money(raw)`` | amount, money_error |
-| ``normalize_status(raw)`` / ``normalize_service_type(raw)`` | status, status_error / service_type, service_type_error |
+| ``normalize_status(raw)`` / ``normalize_service_type(raw)`` | status, status_raw, status_flag / service_type, service_type_raw, service_type_flag |
 """  # noqa: E501
 
 from crm_pipeline.clean.addresses import normalize_address_parts, normalize_addresses

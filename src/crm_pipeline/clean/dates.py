@@ -1,4 +1,5 @@
-"""Dates and timestamps in every format the exports use; unreadable → quarantine, never a guess.
+"""Dates and timestamps in every format the exports use; unreadable → null + a value-level
+quarantine entry (the row is kept), never a guess.
 
 Spec mess handled: YYYYMMDD integers ("20240105", "20240105.0"), MM/DD/YYYY, M/D/YY, MM-DD-YYYY,
 YYYY-MM-DD, YYYY/MM/DD, month names ("Jan 5, 2024", "January 5 2024", "5 Jan 2024", "05-Jan-2024",
@@ -216,7 +217,7 @@ def _compute_datetimes(keys: pl.Series) -> pl.DataFrame:
 
 
 def parse_dates(raw: pl.Series) -> pl.DataFrame:
-    """Raw date texts → ``value`` (pl.Date) and ``date_error`` (``unreadable_date`` → quarantine)."""
+    """Raw date texts → ``value`` (pl.Date) and ``date_error`` (``unreadable_date``, value quarantined)."""
     return per_distinct(raw, _compute_dates)
 
 

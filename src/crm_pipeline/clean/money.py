@@ -12,7 +12,7 @@ Decisions (documented because they are ambiguous):
   lone comma) → 1234.50 / 12.50.
 - More than two decimals are rounded half-up to cents ("12.345" → 12.35).
 - Anything else (letters, two decimal points, more than 10 integer digits) → null amount and
-  ``money_error`` = ``unreadable_money`` (quarantine).
+  ``money_error`` = ``unreadable_money`` (a value-level quarantine entry; the row is kept).
 
 Speed: the US and European shapes are vectorized (a string → Decimal cast); the rest (rounding,
 odd spacing) goes through ``decimal.Decimal`` once per distinct value.

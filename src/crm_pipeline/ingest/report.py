@@ -93,9 +93,7 @@ def category_tables(categories: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = []
     branches = categories.get("unconfirmed_branches") or []
     if branches:
-        table = Table(
-            title="unconfirmed branches (kept; confirm them in the branch table)", title_justify="left"
-        )
+        table = Table(title="unconfirmed branches (kept)", title_justify="left")
         table.add_column("branch")
         table.add_column("rows", justify="right")
         table.add_column("spellings (rows)")
@@ -106,7 +104,7 @@ def category_tables(categories: dict[str, Any]) -> list[RenderableType]:
         snippet = str(categories.get("branches_yaml") or "")
         out.append(Text("branch table snippet (add to CRM_BRANCHES_FILE):\n" + snippet))
     for column, words in (categories.get("other_categories") or {}).items():
-        table = Table(title=f"{column} words kept as 'other'", title_justify="left")
+        table = Table(title=f"{column}: kept as other", title_justify="left", min_width=40)
         table.add_column("word")
         table.add_column("rows", justify="right")
         for word, n in words.items():

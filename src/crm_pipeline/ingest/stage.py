@@ -421,9 +421,10 @@ def clean_file(
         )
         log.warning("%s", message)
         raw_header = reader.cut(parsed.delimiter.join(parsed.header))
-        out = _rejected(source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header)
-        out.result.systemic.append(message)  # a changed header is the system, not one row
-        return out
+        # a changed header is the system, not one row: systemic, the run stops after every file
+        return _rejected(
+            source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header, systemic=True
+        )
     match, duplicate = resolve_duplicates(match, parsed.header, parsed.rows)
     if duplicate is not None:
         log.warning("%s: %s", source.name, duplicate)
@@ -448,8 +449,10 @@ def clean_file(
     advance()
     out = _split_rows(source, parsed, match, issues, cleaned, started)
     _report_invisible(out, parsed, match)
-    header = {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
-    out.result.systemic.extend(_systemic(out.result, cleaned.errors, rows, header, rules or _default_rules()))
+    systemic = _systemic(
+        out.result, cleaned.errors, rows, _header_of(parsed, match), rules or _default_rules()
+    )
+    out.result = replace(out.result, systemic=systemic)
     advance()
     return out
 
@@ -463,11 +466,8 @@ def _report_invisible(out: _FileOutput, parsed: reader.ParsedText, match: Profil
     found = parsed.invisible
     if found.height == 0 or out.quarantine is None:
         return
-    free = {
-        f"c{i}": parsed.header[i] or f"column {i + 1}"
-        for f, i in match.columns.items()
-        if f in FREE_TEXT_FIELDS
-    }
+    header = _header_of(parsed, match)
+    free = {f"c{match.columns[f]}": name for f, name in header.items() if f in FREE_TEXT_FIELDS}
     kept = out.quarantine.filter(pl.col("level") != "value")["line"].unique().implode()
     entries = found.filter(pl.col("col").is_in(list(free)) & ~pl.col("line").is_in(kept)).select(
         pl.format("{}#{}", pl.lit(out.result.file), pl.col("line")).alias("uid"),
@@ -490,6 +490,11 @@ def _report_invisible(out: _FileOutput, parsed: reader.ParsedText, match: Profil
         quarantine_by_rule=by_rule,
         values_quarantined=out.result.values_quarantined + entries.height,
     )
+
+
+def _header_of(parsed: reader.ParsedText, match: ProfileMatch) -> dict[str, str]:
+    """Profile field → the file's own column name (what the quarantine and messages show)."""
+    return {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
 
 
 def _default_rules() -> CleanRules:
@@ -551,7 +556,7 @@ def _split_rows(
     """Rows with a row-level reader issue or error -> quarantine; the rest -> the outputs (their
     value-level entries go to the quarantine too, the values are already null)."""
     name, profile = source.name, match.profile
-    header_of = {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
+    header_of = _header_of(parsed, match)
     errors = cleaned.errors.select(
         "line",
         pl.col("field").replace_strict(header_of, default=pl.col("field")).alias("column"),
@@ -608,7 +613,14 @@ def _split_rows(
 
 
 def _rejected(
-    source: _Source, rule: str, message: str, started: float, *, rows_in: int = 0, raw: str | None = None
+    source: _Source,
+    rule: str,
+    message: str,
+    started: float,
+    *,
+    rows_in: int = 0,
+    raw: str | None = None,
+    systemic: bool = False,
 ) -> _FileOutput:
     """A file rejected whole: one quarantine entry (line and column null), all its rows counted lost."""
     entry = {
@@ -636,6 +648,7 @@ def _rejected(
         error=message,
         quarantine_by_rule={rule: 1},
         seconds=round(time.perf_counter() - started, 3),
+        systemic=[message] if systemic else [],
     )
     return _FileOutput(result, quarantine=pl.DataFrame([entry], schema=QUARANTINE_SCHEMA))
 

@@ -541,3 +541,55 @@ def test_empty_file_is_rejected_not_raised(tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_bytes(b"")
     out = clean_file(tmp_path / "empty.csv", load_profiles())
     assert (out.result.status, out.quarantine["rule"].to_list()) == ("rejected", ["empty_file"])
+
+
+# --------------------------------------------------------------------------- systemic failures
+
+
+def test_more_than_the_allowed_share_of_rows_quarantined_stops_the_run_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    nobody = [job(Job_Number=f"9-{i}", Customer_Name="", Email="", Phone="") for i in range(12)]
+    ok = [job(Job_Number=f"1-{i}") for i in range(88)]
+    write_csv(raw / "sm_jobs.csv", SM_JOBS, ok + nobody)
+    result = run_clean(raw, tmp_path / "out", Settings(), validate=False, raise_on_failure=False)
+    assert result.systemic_failures == [
+        "sm_jobs.csv: 12 of 100 rows (12.0%) quarantined whole, more than the allowed 5.0% "
+        "(CRM_MAX_FILE_FAILURE_SHARE)"
+    ]
+    with pytest.raises(ValidationFailed, match="systemic failure: sm_jobs.csv: 12 of 100 rows"):
+        result.raise_for_validation()
+    # the outputs are written first, for inspection
+    assert pl.read_parquet(tmp_path / "out" / "jobs.parquet").height == 88
+    # the share is a setting
+    relaxed = run_clean(raw, tmp_path / "out2", Settings(max_file_failure_share=0.2), validate=False)
+    assert relaxed.systemic_failures == [] and relaxed.rows_quarantined == 12
+
+
+def test_a_column_unreadable_as_a_whole_stops_the_run(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    day_first = [job(Job_Number=f"1-{i}", Service_Date=f"{13 + i % 15}/01/2024") for i in range(30)]
+    write_csv(raw / "sm_jobs.csv", SM_JOBS, day_first)
+    result = run_clean(raw, tmp_path / "out", Settings(), validate=False, raise_on_failure=False)
+    assert result.rows_quarantined == 0 and result.values_quarantined == 30
+    assert result.systemic_failures == [
+        "sm_jobs.csv: column 'Service Date' is unreadable as a whole (30 of 30 values, 100.0%; "
+        "CRM_MAX_COLUMN_FAILURE_SHARE 50%)"
+    ]
+
+
+def test_a_few_bad_rows_in_a_small_file_are_no_system(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rows = [
+        job(),
+        job(Job_Number="2", Customer_Name="", Email="", Phone=""),
+        job(Job_Number="3", Service_Date="TBD"),
+    ]
+    write_csv(raw / "sm_jobs.csv", SM_JOBS, rows)
+    result = run_clean(raw, tmp_path / "out", Settings(), validate=False)  # does not raise
+    assert (result.rows_clean, result.rows_quarantined, result.values_quarantined) == (2, 1, 1)
+    assert result.systemic_failures == []
