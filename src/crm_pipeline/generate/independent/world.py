@@ -1,0 +1,256 @@
+"""The true world of the independent exports: people in households, and their moves.
+
+Households share an address, often a landline and sometimes a family email; spouses and children
+must stay apart. Some households hold a father and son of the same name (Sr./Jr.), some people
+share a first and last name with a stranger in the same city, and business customers share an
+office phone. About one in ten people moved, so their jobs and records show two addresses.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from crm_pipeline.generate.independent.company import BRANCH_WEIGHTS, BRANCHES, STATUS_WORDS, City
+from crm_pipeline.generate.independent.names import LOCALE_WEIGHTS, NamePool, load_pools
+
+REFERENCE_DAY = date(2026, 11, 30)
+"""'Today' of the sample company: fixed, so the same seed gives the same bytes on any day."""
+FIRST_DAY = date(2017, 1, 1)
+_HISTORY_DAYS = (REFERENCE_DAY - FIRST_DAY).days
+_STREETS = (
+    "Wells",
+    "Bayshore",
+    "Palm",
+    "Magnolia",
+    "Cypress",
+    "Orange Blossom",
+    "Gulf",
+    "Dale Mabry",
+    "Fowler",
+    "Kennedy",
+    "Hillsborough",
+    "Colonial",
+    "Mills",
+    "Edgewater",
+    "Lake Ella",
+    "Seminole",
+    "Pine Island",
+    "McGregor",
+    "Tamiami",
+    "Bee Ridge",
+    "Fruitville",
+    "Tennessee",
+    "Monroe",
+    "University",
+    "Archer",
+    "Beach",
+    "Atlantic",
+    "San Jose",
+    "Baymeadows",
+    "Roosevelt",
+    "4th",
+    "22nd",
+    "Central",
+    "Oak",
+    "Cedar",
+)
+_SUFFIXES = ("St", "Ave", "Blvd", "Dr", "Rd", "Ln", "Ct", "Way", "Pl", "Ter", "Cir")
+_MAIL_DOMAINS = (
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "aol.com",
+    "outlook.com",
+    "icloud.com",
+    "att.net",
+    "bellsouth.net",
+    "comcast.net",
+)
+_STATUS_MEANINGS = ("completed", "cancelled", "booked", "lead", "lost")
+_STATUS_WEIGHTS = (55, 15, 12, 12, 6)
+
+
+@dataclass(slots=True)
+class Address:
+    number: str
+    street: str  # "Wells St"
+    unit: str
+    city: City
+    zip: str
+
+    @property
+    def line1(self) -> str:
+        return f"{self.number} {self.street}"
+
+
+@dataclass(slots=True)
+class Person:
+    pid: str
+    first: str
+    last: str
+    female: bool
+    suffix: str  # "", "Jr.", "Sr."
+    branch: int  # index into BRANCHES
+    address: Address
+    email: str
+    mobile: str
+    landline: str
+    previous: Address | None = None  # address before a move
+    old_email: str = ""  # an email given up (the person changed it)
+    business: bool = False
+    records: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Job:
+    jid: str
+    person: Person
+    day: date
+    meaning: str  # key of STATUS_WORDS
+    origin: Address
+    dest: Address
+    estimate: float
+    created: date
+
+
+@dataclass
+class World:
+    people: list[Person]
+    jobs: list[Job]
+
+
+def _phone(rng: random.Random, city: City) -> str:
+    return f"{rng.choice(city.area_codes)}{rng.randrange(200, 1000)}{rng.randrange(0, 10_000):04d}"
+
+
+def _address(rng: random.Random, branch: int) -> Address:
+    city = rng.choice(BRANCHES[branch].cities)
+    unit = f"Apt {rng.randrange(1, 40)}{rng.choice('ABCD')}" if rng.random() < 0.18 else ""
+    street = f"{rng.choice(_STREETS)} {rng.choice(_SUFFIXES)}"
+    return Address(
+        str(rng.randrange(10, 9999)), street, unit, city, f"{city.zip_prefix}{rng.randrange(1, 100):02d}"
+    )
+
+
+def _email(rng: random.Random, first: str, last: str) -> str:
+    f, la = first.lower().replace("'", ""), last.lower().replace("'", "").replace(" ", "")
+    local = rng.choice(
+        (
+            f"{f}.{la}",
+            f"{f[0]}{la}",
+            f"{f}{la}{rng.randrange(1, 99)}",
+            f"{la}.{f}",
+            f"{f}_{rng.randrange(1960, 2005)}",
+            f"{f[0]}{la}{rng.randrange(1, 9)}",
+        )
+    )
+    return f"{local}@{rng.choice(_MAIL_DOMAINS)}"
+
+
+class _Namer:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.pools = load_pools()
+        self.locales = [loc for loc, _ in LOCALE_WEIGHTS]
+        self.weights = [w for _, w in LOCALE_WEIGHTS]
+
+    def pool(self) -> NamePool:
+        return self.pools[self.rng.choices(self.locales, self.weights)[0]]
+
+    def first(self, pool: NamePool, female: bool) -> str:
+        return self.rng.choice(pool.female if female else pool.male)
+
+
+def build_world(rng: random.Random, people: int) -> World:
+    namer = _Namer(rng)
+    out: list[Person] = []
+    by_city_name: dict[str, list[Person]] = {}
+    while len(out) < people:
+        size = rng.choices((1, 2, 3, 4, 5), (50, 27, 12, 8, 3))[0]
+        size = min(size, people - len(out))
+        out += _household(rng, namer, size, len(out), by_city_name)
+    _offices(rng, out)
+    return World(out, _jobs(rng, out))
+
+
+def _household(
+    rng: random.Random, namer: _Namer, size: int, start: int, by_city: dict[str, list[Person]]
+) -> list[Person]:
+    pool = namer.pool()
+    branch = rng.choices(range(len(BRANCHES)), BRANCH_WEIGHTS)[0]
+    home = _address(rng, branch)
+    landline = _phone(rng, home.city) if rng.random() < 0.35 else ""
+    last = rng.choice(pool.last)
+    family_email = f"the{last.lower().replace(' ', '')}s{rng.randrange(1, 99)}@{rng.choice(_MAIL_DOMAINS)}"
+    shared_email = size > 1 and rng.random() < 0.3
+    members: list[Person] = []
+    for k in range(size):
+        female = rng.random() < 0.5 if k == 0 else (not members[0].female if k == 1 else rng.random() < 0.5)
+        first = namer.first(pool, female)
+        member_last = last if k != 1 or rng.random() < 0.8 else rng.choice(pool.last)
+        child = k >= 2
+        email = "" if child and rng.random() < 0.5 else _email(rng, first, member_last)
+        if shared_email and k < 2 and rng.random() < 0.6:
+            email = family_email
+        mobile = (
+            "" if child and rng.random() < 0.4 else (_phone(rng, home.city) if rng.random() < 0.9 else "")
+        )
+        members.append(
+            Person(f"P{start + k:07d}", first, member_last, female, "", branch, home, email, mobile, landline)
+        )
+    if size >= 3 and not members[0].female and rng.random() < 0.25:  # father and son of one name
+        son = members[2]
+        son.first, son.female, son.last = members[0].first, False, members[0].last
+        members[0].suffix, son.suffix = "Sr.", "Jr."
+        son.email = _email(rng, son.first, son.last) if rng.random() < 0.7 else ""
+    if size == 1 and rng.random() < 0.04:  # a stranger of the same name in the same city
+        twins = by_city.get(home.city.name)
+        if twins:
+            other = rng.choice(twins)
+            members[0].first, members[0].last, members[0].female = other.first, other.last, other.female
+            members[0].email = _email(rng, other.first, other.last)
+    for p in members:
+        if rng.random() < 0.1:
+            p.previous, p.address = p.address, _address(rng, p.branch)
+        if p.email and rng.random() < 0.05:
+            p.old_email, p.email = p.email, _email(rng, p.first, p.last)
+    by_city.setdefault(home.city.name, []).extend(members)
+    return members
+
+
+def _offices(rng: random.Random, people: list[Person]) -> None:
+    """About 3 % of people are business customers: groups of 3-5 share one office phone."""
+    singles = [p for p in people if p.landline == "" and rng.random() < 0.03]
+    while len(singles) >= 3:
+        group = [singles.pop() for _ in range(min(len(singles), rng.randrange(3, 6)))]
+        office = _phone(rng, group[0].address.city)
+        company = rng.choice(("acme", "sunstate", "gulfcoast", "bayside", "pinnacle")) + str(
+            rng.randrange(10, 99)
+        )
+        for p in group:
+            p.business, p.mobile = True, office if rng.random() < 0.7 else p.mobile
+            p.landline = office
+            p.email = f"{p.first.lower()}.{p.last.lower().replace(' ', '')}@{company}.com"
+
+
+def _jobs(rng: random.Random, people: list[Person]) -> list[Job]:
+    jobs: list[Job] = []
+    for p in people:
+        count = rng.choices((0, 1, 2, 3), (25, 50, 18, 7))[0]
+        for k in range(count):
+            offset = rng.randrange(-_HISTORY_DAYS, 270)
+            day = REFERENCE_DAY + timedelta(days=offset)
+            meaning = "booked" if offset > 0 else rng.choices(_STATUS_MEANINGS, _STATUS_WEIGHTS)[0]
+            if p.previous is not None and k == 0:
+                origin, dest = p.previous, p.address
+            else:
+                origin, dest = p.address, _address(rng, p.branch)
+            created = day - timedelta(days=rng.randrange(3, 60))
+            estimate = round(rng.lognormvariate(7.2, 0.6), 2)
+            jobs.append(Job(f"J{len(jobs):07d}", p, day, meaning, origin, dest, estimate, created))
+    return jobs
+
+
+assert set(_STATUS_MEANINGS) == set(STATUS_WORDS)
