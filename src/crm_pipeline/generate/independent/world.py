@@ -9,7 +9,8 @@ office phone. About one in ten people moved, so their jobs and records show two 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crm_pipeline.generate.independent.company import BRANCH_WEIGHTS, BRANCHES, STATUS_WORDS, City
@@ -100,7 +101,6 @@ class Person:
     previous: Address | None = None  # address before a move
     old_email: str = ""  # an email given up (the person changed it)
     business: bool = False
-    records: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -121,10 +121,6 @@ class World:
     jobs: list[Job]
 
 
-def _phone(rng: random.Random, city: City) -> str:
-    return f"{rng.choice(city.area_codes)}{rng.randrange(200, 1000)}{rng.randrange(0, 10_000):04d}"
-
-
 def _address(rng: random.Random, branch: int) -> Address:
     city = rng.choice(BRANCHES[branch].cities)
     unit = f"Apt {rng.randrange(1, 40)}{rng.choice('ABCD')}" if rng.random() < 0.18 else ""
@@ -134,19 +130,44 @@ def _address(rng: random.Random, branch: int) -> Address:
     )
 
 
-def _email(rng: random.Random, first: str, last: str) -> str:
-    f, la = first.lower().replace("'", ""), last.lower().replace("'", "").replace(" ", "")
-    local = rng.choice(
-        (
-            f"{f}.{la}",
-            f"{f[0]}{la}",
-            f"{f}{la}{rng.randrange(1, 99)}",
-            f"{la}.{f}",
-            f"{f}_{rng.randrange(1960, 2005)}",
-            f"{f[0]}{la}{rng.randrange(1, 9)}",
+class _Contacts:
+    """Phones and emails, each unique in the world (no two people hold one address or number by
+    chance; sharing is planted on purpose: households, family emails, office phones)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def _unique(self, make: Callable[[], str]) -> str:
+        value = make()
+        while value in self.used:
+            value = make()
+        self.used.add(value)
+        return value
+
+    def phone(self, city: City) -> str:
+        rng = self.rng
+        return self._unique(
+            lambda: f"{rng.choice(city.area_codes)}{rng.randrange(200, 1000)}{rng.randrange(0, 10_000):04d}"
         )
-    )
-    return f"{local}@{rng.choice(_MAIL_DOMAINS)}"
+
+    def email(self, first: str, last: str) -> str:
+        rng = self.rng
+        f, la = first.lower().replace("'", ""), last.lower().replace("'", "").replace(" ", "")
+        local = rng.choice((f"{f}.{la}", f"{f[0]}{la}", f"{la}.{f}", f"{f}_{rng.randrange(1960, 2005)}"))
+        value = f"{local}@{rng.choice(_MAIL_DOMAINS)}"
+        while value in self.used:  # taken: people add digits
+            value = f"{local}{rng.randrange(1, 999)}@{rng.choice(_MAIL_DOMAINS)}"
+        self.used.add(value)
+        return value
+
+    def work_email(self, first: str, last: str, company: str) -> str:
+        base = f"{first.lower()}.{last.lower().replace(' ', '')}"
+        return self._unique(lambda: f"{base}{self.rng.randrange(1, 9)}@{company}.com")
+
+    def family_email(self, last: str) -> str:
+        name = last.lower().replace(" ", "").replace("'", "")
+        return self._unique(lambda: f"the{name}s{self.rng.randrange(1, 99)}@{self.rng.choice(_MAIL_DOMAINS)}")
 
 
 class _Namer:
@@ -164,39 +185,41 @@ class _Namer:
 
 
 def build_world(rng: random.Random, people: int) -> World:
-    namer = _Namer(rng)
+    namer, contacts = _Namer(rng), _Contacts(rng)
     out: list[Person] = []
     by_city_name: dict[str, list[Person]] = {}
     while len(out) < people:
         size = rng.choices((1, 2, 3, 4, 5), (50, 27, 12, 8, 3))[0]
         size = min(size, people - len(out))
-        out += _household(rng, namer, size, len(out), by_city_name)
-    _offices(rng, out)
+        out += _household(rng, namer, contacts, size, len(out), by_city_name)
+    _offices(rng, contacts, out)
     return World(out, _jobs(rng, out))
 
 
-def _household(
-    rng: random.Random, namer: _Namer, size: int, start: int, by_city: dict[str, list[Person]]
-) -> list[Person]:
+def _household(rng: random.Random, namer: _Namer, contacts: _Contacts, size: int, start: int,
+               by_city: dict[str, list[Person]]) -> list[Person]:  # fmt: skip
+    """One household: a shared home, maybe a landline and a family email; distinct first names
+    except a father and son of one name (Sr./Jr.)."""
     pool = namer.pool()
     branch = rng.choices(range(len(BRANCHES)), BRANCH_WEIGHTS)[0]
     home = _address(rng, branch)
-    landline = _phone(rng, home.city) if rng.random() < 0.35 else ""
+    landline = contacts.phone(home.city) if rng.random() < 0.35 else ""
     last = rng.choice(pool.last)
-    family_email = f"the{last.lower().replace(' ', '')}s{rng.randrange(1, 99)}@{rng.choice(_MAIL_DOMAINS)}"
-    shared_email = size > 1 and rng.random() < 0.3
+    family_email = contacts.family_email(last) if size > 1 and rng.random() < 0.3 else ""
     members: list[Person] = []
     for k in range(size):
         female = rng.random() < 0.5 if k == 0 else (not members[0].female if k == 1 else rng.random() < 0.5)
         first = namer.first(pool, female)
+        for _ in range(20):  # parents do not give two children one name
+            if all(m.first != first for m in members):
+                break
+            first = namer.first(pool, female)
         member_last = last if k != 1 or rng.random() < 0.8 else rng.choice(pool.last)
         child = k >= 2
-        email = "" if child and rng.random() < 0.5 else _email(rng, first, member_last)
-        if shared_email and k < 2 and rng.random() < 0.6:
+        email = "" if child and rng.random() < 0.5 else contacts.email(first, member_last)
+        if family_email and k < 2 and rng.random() < 0.6:
             email = family_email
-        mobile = (
-            "" if child and rng.random() < 0.4 else (_phone(rng, home.city) if rng.random() < 0.9 else "")
-        )
+        mobile = "" if (child and rng.random() < 0.4) or rng.random() < 0.1 else contacts.phone(home.city)
         members.append(
             Person(f"P{start + k:07d}", first, member_last, female, "", branch, home, email, mobile, landline)
         )
@@ -204,35 +227,37 @@ def _household(
         son = members[2]
         son.first, son.female, son.last = members[0].first, False, members[0].last
         members[0].suffix, son.suffix = "Sr.", "Jr."
-        son.email = _email(rng, son.first, son.last) if rng.random() < 0.7 else ""
+        son.email = contacts.email(son.first, son.last) if rng.random() < 0.7 else ""
     if size == 1 and rng.random() < 0.04:  # a stranger of the same name in the same city
         twins = by_city.get(home.city.name)
         if twins:
             other = rng.choice(twins)
             members[0].first, members[0].last, members[0].female = other.first, other.last, other.female
-            members[0].email = _email(rng, other.first, other.last)
+            members[0].email = contacts.email(other.first, other.last)
     for p in members:
         if rng.random() < 0.1:
             p.previous, p.address = p.address, _address(rng, p.branch)
-        if p.email and rng.random() < 0.05:
-            p.old_email, p.email = p.email, _email(rng, p.first, p.last)
+        if p.email and p.email != family_email and rng.random() < 0.05:
+            p.old_email, p.email = p.email, contacts.email(p.first, p.last)
     by_city.setdefault(home.city.name, []).extend(members)
     return members
 
 
-def _offices(rng: random.Random, people: list[Person]) -> None:
-    """About 3 % of people are business customers: groups of 3-5 share one office phone."""
+def _offices(rng: random.Random, contacts: _Contacts, people: list[Person]) -> None:
+    """About 3 % of people are business customers: groups of 3-5 share one office phone and use
+    their work email."""
     singles = [p for p in people if p.landline == "" and rng.random() < 0.03]
     while len(singles) >= 3:
         group = [singles.pop() for _ in range(min(len(singles), rng.randrange(3, 6)))]
-        office = _phone(rng, group[0].address.city)
-        company = rng.choice(("acme", "sunstate", "gulfcoast", "bayside", "pinnacle")) + str(
-            rng.randrange(10, 99)
+        office = contacts.phone(group[0].address.city)
+        company = (
+            f"{rng.choice(('acme', 'sunstate', 'gulfcoast', 'bayside', 'pinnacle'))}{rng.randrange(10, 99)}"
         )
         for p in group:
-            p.business, p.mobile = True, office if rng.random() < 0.7 else p.mobile
-            p.landline = office
-            p.email = f"{p.first.lower()}.{p.last.lower().replace(' ', '')}@{company}.com"
+            p.business, p.landline = True, office
+            if rng.random() < 0.7:
+                p.mobile = office
+            p.email = contacts.work_email(p.first, p.last, company)
 
 
 def _jobs(rng: random.Random, people: list[Person]) -> list[Job]:
