@@ -145,17 +145,24 @@ class Profile(BaseModel):
 
     def with_aliases(self, aliases: Mapping[str, Sequence[str]]) -> Profile:
         """This profile with each field also accepting the field's aliases. An alias that is one of
-        the profile's own headers for another field stays with that field (the profile wins)."""
+        the profile's own headers for another field stays with that field (the profile wins); one
+        spelling aliased to two of the profile's fields is a configuration error."""
         own = {field: spec.keys for field, spec in self.fields.items()}
+        owner: dict[str, str] = {}
         fields: dict[str, FieldSpec] = {}
         for field, spec in self.fields.items():
             taken = frozenset().union(*(keys for other, keys in own.items() if other != field))
-            seen = set(spec.keys)
             extra: list[str] = []
             for alias in aliases.get(field, ()):
                 key = normalize_header(alias)
-                if key and key not in seen and key not in taken:
-                    seen.add(key)
+                if key in taken or key in spec.keys:
+                    continue
+                first = owner.setdefault(key, field)
+                if first != field:
+                    raise ConfigError(
+                        f"profile {self.name!r}: header alias {alias!r} is listed for {first!r} and {field!r}"
+                    )
+                if alias not in extra:
                     extra.append(alias)
             fields[field] = spec.model_copy(update={"header": (*spec.header, *extra)}) if extra else spec
         return self.model_copy(update={"fields": fields})
@@ -188,6 +195,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Profile], dict[str, list[str]]]:
 
 
 def _aliases(path: Path, entries: Any) -> dict[str, list[str]]:
+    """``aliases:`` of one file (field -> header spellings)."""
     if entries is None:
         return {}
     if not isinstance(entries, dict):
@@ -207,6 +215,19 @@ def _aliases(path: Path, entries: Any) -> dict[str, list[str]]:
     return out
 
 
+def _merge_aliases(builtin: dict[str, list[str]], user: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The user's aliases added to the built-in ones; a spelling the user gives to another field
+    moves to that field."""
+    moved = {normalize_header(a): field for field, spellings in user.items() for a in spellings}
+    merged = {
+        field: [a for a in spellings if moved.get(normalize_header(a), field) == field]
+        for field, spellings in builtin.items()
+    }
+    for field, spellings in user.items():
+        merged[field] = [*spellings, *merged.get(field, [])]
+    return merged
+
+
 def _profiles(path: Path, entries: dict[Any, Any]) -> dict[str, Profile]:
     profiles: dict[str, Profile] = {}
     for name, body in entries.items():
@@ -220,13 +241,12 @@ def _profiles(path: Path, entries: dict[Any, Any]) -> dict[str, Profile]:
 @lru_cache(maxsize=8)
 def load_profiles(extra_file: Path | None = None) -> tuple[Profile, ...]:
     """Built-in profiles, then the user's (same name replaces the built-in one); every profile
-    accepts the aliases of both files (the user's add to the built-in ones)."""
+    accepts the aliases of both files (the user's add to the built-in ones and win a conflict)."""
     profiles, aliases = _read_yaml(BUILTIN_PROFILES)
     if extra_file is not None:
         user_profiles, user_aliases = _read_yaml(extra_file)
         profiles.update(user_profiles)
-        for field, spellings in user_aliases.items():
-            aliases[field] = [*spellings, *aliases.get(field, [])]
+        aliases = _merge_aliases(aliases, user_aliases)
     return tuple(p.with_aliases(aliases) for p in profiles.values())
 
 
