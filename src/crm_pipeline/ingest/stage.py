@@ -99,6 +99,7 @@ class FileResult:
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
     flags: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    ignored_columns: tuple[str, ...] = ()  # header names no field of the profile uses
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,7 @@ def _split_rows(
         quarantine_by_rule=dict(Counter(quarantine["rule"].to_list())),
         flags=dict(cleaned.flags),
         seconds=round(time.perf_counter() - started, 3),
+        ignored_columns=match.ignored,
     )
     out = _FileOutput(result, quarantine=quarantine)
     _split_outputs(out, clean, profile)

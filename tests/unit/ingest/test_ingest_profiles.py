@@ -230,3 +230,20 @@ def test_an_alias_for_an_unknown_field_is_a_config_error(tmp_path: Path) -> None
     extra.write_text("profiles: {}\naliases:\n  shoe_size: [Shoe]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown field"):
         load_profiles(extra)
+
+
+def test_the_clean_stage_reads_a_renamed_shuffled_export_and_lists_its_unused_columns(tmp_path: Path) -> None:
+    from crm_pipeline.ingest.stage import clean_file
+
+    path = tmp_path / "Customers_Export.csv"
+    path.write_text(
+        ",".join(RENAMED_SM_CUSTOMERS)
+        + "\nBoston,vip,2024-01-05,ann@example.com,-71.1,"
+        + '"1 Main St, Boston, MA 02108",c-1,,Ann Lee,617-555-0100\n',
+        encoding="utf-8",
+    )
+    out = clean_file(path, load_profiles())
+    assert out.result.profile == "smartmoving_customers"
+    assert out.result.ignored_columns == ("Tags", "Longitude", "Notes")
+    person = out.persons.row(0, named=True)
+    assert (person["record_id"], person["first_name"], person["email"]) == ("c-1", "Ann", "ann@example.com")
