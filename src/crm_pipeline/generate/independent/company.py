@@ -148,31 +148,30 @@ STATUS_WORDS: dict[str, tuple[tuple[str, int], ...]] = {
     "lead": (("pending", 40), ("tentative", 25), ("Estimate Sent", 20), ("new", 15)),
     "lost": (("lost", 30), ("went w/ competitor", 20), ("no answer", 20)),
 }
-SERVICE_WORDS: tuple[tuple[str, int], ...] = (
-    ("Local Move", 40),
-    ("local", 10),
-    ("Long Distance", 15),
-    ("LD", 5),
-    ("Packing Only", 8),
-    ("Labor Only", 8),
-    ("load/unload", 5),
-    ("Office Move", 4),
-    ("Piano", 2),
-    ("Junk Removal", 2),
-    ("Storage", 3),
-)
-MOVE_SIZES: tuple[str, ...] = (
-    "Studio",
-    "1 BR",
-    "1 bed apt",
-    "2 BR",
-    "2 Bedroom",
-    "3BR House",
-    "3 bedroom house",
-    "4+ BR",
-    "Office",
-    "Room or less",
-    "Few items",
+# service: what the job is -> (how staff write it, weight); both exports of a job name the same kind
+SERVICE_WORDS: dict[str, tuple[tuple[str, int], ...]] = {
+    "local": (("Local Move", 6), ("local", 2), ("LOCAL", 1)),
+    "long_distance": (("Long Distance", 4), ("LD", 1), ("long dist", 1)),
+    "packing": (("Packing Only", 3), ("pack only", 1)),
+    "labor": (("Labor Only", 3), ("load/unload", 1)),
+    "office": (("Office Move", 2), ("Commercial", 1)),
+    "piano": (("Piano", 1),),
+    "junk": (("Junk Removal", 1),),
+    "storage": (("Storage", 1), ("storage unit", 1)),
+}
+SERVICE_WEIGHTS: dict[str, int] = {
+    "local": 50, "long_distance": 20, "packing": 8, "labor": 10,
+    "office": 4, "piano": 2, "junk": 2, "storage": 4,
+}  # fmt: skip
+# move size: one per job, spelled one of these ways by whoever typed it
+MOVE_SIZES: tuple[tuple[str, ...], ...] = (
+    ("Studio", "studio apt"),
+    ("1 BR", "1 bed apt", "1 Bedroom"),
+    ("2 BR", "2 Bedroom"),
+    ("3BR House", "3 bedroom house"),
+    ("4+ BR", "4 bedroom+"),
+    ("Office",),
+    ("Room or less", "Few items"),
 )
 SALES_PEOPLE: tuple[str, ...] = ("Mike R.", "Dana", "Luis G", "Tasha", "Kevin O'Hara", "Front Desk")
 REFERRALS: tuple[str, ...] = (

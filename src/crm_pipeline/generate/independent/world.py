@@ -19,7 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crm_pipeline.generate.independent.company import BRANCH_WEIGHTS, BRANCHES, City
+from crm_pipeline.generate.independent.company import (
+    BRANCH_WEIGHTS,
+    BRANCHES,
+    MOVE_SIZES,
+    SERVICE_WEIGHTS,
+    City,
+)
 from crm_pipeline.generate.independent.names import LOCALE_WEIGHTS, NamePool, load_pools
 
 REFERENCE_DAY = date(2026, 11, 30)
@@ -115,6 +121,8 @@ class Job:
     person: Person
     day: date
     meaning: str  # key of STATUS_WORDS
+    service: str  # key of SERVICE_WORDS
+    size: int  # index into MOVE_SIZES
     origin: Address
     dest: Address
     estimate: float
@@ -286,5 +294,9 @@ def _jobs(rng: random.Random, people: list[Person]) -> list[Job]:
                 origin, dest = p.address, _address(rng, p.branch)
             created = day - timedelta(days=rng.randrange(3, 60))
             estimate = round(rng.lognormvariate(7.2, 0.6), 2)
-            jobs.append(Job(f"J{len(jobs):07d}", p, day, meaning, origin, dest, estimate, created))
+            service = rng.choices(list(SERVICE_WEIGHTS), list(SERVICE_WEIGHTS.values()))[0]
+            size = rng.randrange(len(MOVE_SIZES))
+            jobs.append(
+                Job(f"J{len(jobs):07d}", p, day, meaning, service, size, origin, dest, estimate, created)
+            )
     return jobs
