@@ -44,6 +44,8 @@ def summary_tables(result: CleanResult) -> list[RenderableType]:
             )
             if n
         ]
+        if f.ignored_columns:
+            skipped.append(f"column(s) not used by {f.profile}: {', '.join(f.ignored_columns)}")
         if skipped:
             notes.append(f"{_shown(f.file)}: {', '.join(skipped)}")
         if f.encoding_note:

@@ -135,6 +135,7 @@ class FileResult:
     seconds: float = 0.0
     systemic: list[str] = field(default_factory=list)
     """Why this file stops the run (empty: it does not)."""
+    ignored_columns: tuple[str, ...] = ()  # header names no field of the profile uses
 
 
 @dataclass(frozen=True)
@@ -606,6 +607,7 @@ def _split_rows(
         values_quarantined=quarantine.filter(pl.col("level") == "value").height,
         flags=dict(cleaned.flags),
         seconds=round(time.perf_counter() - started, 3),
+        ignored_columns=match.ignored,
     )
     out = _FileOutput(result, quarantine=quarantine)
     _split_outputs(out, clean, profile)

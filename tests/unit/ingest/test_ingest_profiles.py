@@ -122,3 +122,128 @@ def test_a_broken_profiles_file_is_a_config_error(tmp_path: Path, body: str, mes
     extra.write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_profiles(extra)
+
+
+# ----------------------------------------------------------------------------- header spellings
+def test_punctuation_is_ignored_and_hash_reads_as_number() -> None:
+    assert normalize_header("Phone #") == normalize_header("Phone Number") == "phonenumber"
+    assert normalize_header("E-mail") == normalize_header("email") == normalize_header("E.Mail")
+    assert normalize_header("\ufeffZip/Postal Code") == "zippostalcode"
+    assert normalize_header("Customer #") != normalize_header("Customer")
+
+
+# A real SmartMoving-like customers export: other spellings, extra columns, its own order.
+RENAMED_SM_CUSTOMERS = [
+    "Branch",
+    "Tags",
+    "Date Created",
+    "E-mail",
+    "Longitude",
+    "Address",
+    "Cust ID",
+    "Notes",
+    "Full Name",
+    "Phone #",
+]
+RENAMED_LEGACY_CUSTOMERS = [
+    "Zip Code",
+    "Customer #",
+    "Last",
+    "First",
+    "Email Address",
+    "Phone Number",
+    "Street Address",
+    "City",
+    "ST",
+    "Branch Office",
+    "Date Entered",
+    "Fax",
+]
+
+
+def test_renamed_columns_in_any_order_map_to_the_right_fields() -> None:
+    match = detect_profile(RENAMED_SM_CUSTOMERS, load_profiles())
+    assert match.ok and match.profile.name == "smartmoving_customers"
+    h = RENAMED_SM_CUSTOMERS.index
+    assert match.columns == {
+        "customer_id": h("Cust ID"),
+        "full_name": h("Full Name"),
+        "phone": h("Phone #"),
+        "email": h("E-mail"),
+        "address": h("Address"),
+        "branch": h("Branch"),
+        "created_at": h("Date Created"),
+    }
+    assert match.ignored == ("Tags", "Longitude", "Notes")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shuffled_renamed_headers_with_extra_columns_find_their_profile(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    for header, expected in ((RENAMED_SM_CUSTOMERS, "smartmoving_customers"),
+                             (RENAMED_LEGACY_CUSTOMERS, "legacy_customers")):  # fmt: skip
+        shuffled = [*header, "Latitude", "UTM Campaign"]
+        rng.shuffle(shuffled)
+        match = detect_profile(shuffled, load_profiles())
+        assert match.ok and match.profile.name == expected
+        assert shuffled[match.columns["customer_id"]] in ("Cust ID", "Customer #")
+        assert {"Latitude", "UTM Campaign"} <= set(match.ignored)
+
+
+def test_every_builtin_profile_recognises_its_headers_spelled_as_aliases() -> None:
+    """For each profile, every field spelled with its last accepted spelling (an alias where it has
+    one), in reverse order: the profile is still found and every field maps to its own column."""
+    profiles = load_profiles()
+    for profile in profiles:
+        header = [spec.header[-1] for spec in profile.fields.values()][::-1]
+        match = detect_profile(header, profiles)
+        assert match.ok and match.profile.name == profile.name, (profile.name, header)
+        assert {header[i] for i in match.columns.values()} == set(header)
+
+
+def test_users_add_aliases_move_a_spelling_and_a_profiles_own_header_wins(tmp_path: Path) -> None:
+    extra = tmp_path / "profiles.yaml"
+    extra.write_text("profiles: {}\naliases:\n  email: [Correo]\n  phone2: [Phone]\n", encoding="utf-8")
+    profiles = load_profiles(extra)
+    # "Phone" is a built-in alias of phone; the user made it the second phone
+    header = ["Customer Id", "Name", "Phone Number", "Phone", "Correo", "Address", "Branch", "Created At"]
+    match = detect_profile(header, profiles)
+    assert match.ok and match.profile.name == "smartmoving_customers"
+    assert (match.columns["phone"], match.columns["phone2"], match.columns["email"]) == (2, 3, 4)
+    # SmartMoving jobs name their own phone column "Phone": the profile's header stays the phone
+    jobs = next(p for p in profiles if p.name == "smartmoving_jobs")
+    assert "phone2" not in jobs.fields
+    assert "Phone" in jobs.fields["phone"].header
+
+
+def test_one_spelling_for_two_fields_is_a_config_error(tmp_path: Path) -> None:
+    extra = tmp_path / "bad.yaml"
+    extra.write_text("profiles: {}\naliases:\n  phone: [Tel]\n  phone2: [TEL]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'TEL' is listed for 'phone' and 'phone2'"):
+        load_profiles(extra)
+
+
+def test_an_alias_for_an_unknown_field_is_a_config_error(tmp_path: Path) -> None:
+    extra = tmp_path / "bad.yaml"
+    extra.write_text("profiles: {}\naliases:\n  shoe_size: [Shoe]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown field"):
+        load_profiles(extra)
+
+
+def test_the_clean_stage_reads_a_renamed_shuffled_export_and_lists_its_unused_columns(tmp_path: Path) -> None:
+    from crm_pipeline.ingest.stage import clean_file
+
+    path = tmp_path / "Customers_Export.csv"
+    path.write_text(
+        ",".join(RENAMED_SM_CUSTOMERS)
+        + "\nBoston,vip,2024-01-05,ann@example.com,-71.1,"
+        + '"1 Main St, Boston, MA 02108",c-1,,Ann Lee,617-555-0100\n',
+        encoding="utf-8",
+    )
+    out = clean_file(path, load_profiles())
+    assert out.result.profile == "smartmoving_customers"
+    assert out.result.ignored_columns == ("Tags", "Longitude", "Notes")
+    person = out.persons.row(0, named=True)
+    assert (person["record_id"], person["first_name"], person["email"]) == ("c-1", "Ann", "ann@example.com")
