@@ -17,6 +17,7 @@ still sees the value.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -51,6 +52,54 @@ MAX_BLOCK_SIZE = 100
 MAX_NAME_BLOCK_SIZE = 200
 
 MATCH_INPUT_TABLE = "match_input"
+
+#: The columns behind each optional comparison (``spec.OPTIONAL``): the comparison has data on a
+#: row when any of them is filled.
+EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "email": ("email",),
+    "phone": ("phone", "phone2"),
+    "address": ("street", "city", "zip"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    """Which optional comparisons the input has data for (its fill rate at or above the minimum)."""
+
+    fill_rates: dict[str, float]
+    min_fill_rate: float
+    n_records: int
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(name for name, rate in self.fill_rates.items() if rate >= self.min_fill_rate)
+
+    @property
+    def left_out(self) -> list[str]:
+        return [name for name in self.fill_rates if name not in self.present]
+
+    def warnings(self) -> list[str]:
+        """One sentence per comparison left out, naming its columns."""
+        return [
+            f"{' / '.join(EVIDENCE_COLUMNS[name])} filled on {self.fill_rates[name]:.1%} of "
+            f"{self.n_records:,} rows (below CRM_MATCH_MIN_FILL_RATE {self.min_fill_rate:.1%}): "
+            f"matching leaves out the {name} comparison and its blocking and training rules"
+            for name in self.left_out
+        ]
+
+
+def column_use(con: duckdb.DuckDBPyConnection, min_fill_rate: float) -> ColumnUse:
+    """The fill rate of each optional comparison's columns in ``match_input`` (one scan)."""
+    filled = ", ".join(
+        f"avg(CASE WHEN {' OR '.join(f'{c} IS NOT NULL' for c in cols)} THEN 1.0 ELSE 0.0 END)"
+        for cols in EVIDENCE_COLUMNS.values()
+    )
+    row = con.execute(f"SELECT count(*), {filled} FROM {MATCH_INPUT_TABLE}").fetchall()[0]
+    rates = {name: float(rate or 0.0) for name, rate in zip(EVIDENCE_COLUMNS, row[1:], strict=True)}
+    use = ColumnUse(fill_rates=rates, min_fill_rate=min_fill_rate, n_records=int(row[0]))
+    for warning in use.warnings():
+        log.warning("match: %s", warning)
+    return use
 
 
 def _name_sql(col: str) -> str:

@@ -19,6 +19,13 @@ Why the levels look the way they do (the full argument is in docs/matching.md):
   name; only distinctive mailbox names count when the domains differ (see features.py).
 - Exact names, email and phone are term-frequency adjusted: a shared office phone or a common
   surname says less than a rare one.
+
+The model adapts to the columns a file has: ``email``, ``phone`` and ``address`` are *optional
+evidence* (``OPTIONAL``). Every function below takes the set of those that carry data and leaves
+the others out — their comparison, the blocking rules keyed on them, the EM session blocked on
+them and the deterministic rule for the prior — so an old CRM export without email or phone is
+matched (and trained) on what it has. Names are always compared; middle name and suffix are too,
+because a comparison with no data adds nothing and the Jr./Sr. veto must hold on any file.
 """
 
 from __future__ import annotations
@@ -35,6 +42,11 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
 SPEC_VERSION = 6
+
+#: Evidence a file may lack entirely (an old CRM that never stored emails): each is one comparison
+#: of that name, and is left out of the model when its columns carry no data (features.py decides).
+OPTIONAL: tuple[str, ...] = ("email", "phone", "address")
+ALL_OPTIONAL: frozenset[str] = frozenset(OPTIONAL)
 
 #: m of the levels that mean "two different people": a −40 match weight, more than everything a
 #: household shares (surname, address, landline, family email). Fixed, so EM cannot learn it away.
@@ -268,57 +280,76 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-def comparisons() -> list[ComparisonCreator]:
+def comparisons(present: frozenset[str] = ALL_OPTIONAL) -> list[ComparisonCreator]:
+    """The comparisons, leaving out the optional evidence not in ``present``."""
+    optional = {"email": email_comparison, "phone": phone_comparison, "address": address_comparison}
     return [
         first_name_comparison(),
         last_name_comparison(),
         middle_name_comparison(),
         name_suffix_comparison(),
-        email_comparison(),
-        phone_comparison(),
-        address_comparison(),
+        *(optional[name]() for name in OPTIONAL if name in present),
     ]
 
 
-def prediction_blocking_rules() -> list[BlockingRuleCreator]:
+def _keep(rules: list[tuple[str | None, Any]], present: frozenset[str]) -> list[Any]:
+    """The rules whose evidence (None: names, always there) is in ``present``."""
+    return [rule for needs, rule in rules if needs is None or needs in present]
+
+
+def prediction_blocking_rules(present: frozenset[str] = ALL_OPTIONAL) -> list[BlockingRuleCreator]:
     """Candidate pairs: any one shared strong key. Each rule targets one kind of true duplicate."""
-    return [
-        block_on("email_blk"),  # same email (typos, nicknames, movers who kept their email)
-        block_on("phone_blk"),  # same last 7 phone digits (changed email, moved, area code)
-        block_on("last_name", "first_variants_blk", arrays_to_explode=["first_variants_blk"]),  # (nick)name
-        block_on("addr_blk"),  # same address (changed email and phone)
-        CustomRule("l.dest_blk = r.addr_blk"),  # l moved to r's address
-        CustomRule("l.addr_blk = r.dest_blk"),  # r moved to l's address
-        CustomRule("l.first_name = r.last_name AND l.last_name = r.first_name"),  # first/last swapped
-        block_on("last_name", "zip"),  # first-name typo, same area, no shared contact
+    rules: list[tuple[str | None, BlockingRuleCreator]] = [
+        ("email", block_on("email_blk")),  # same email (typos, nicknames, movers who kept their email)
+        ("phone", block_on("phone_blk")),  # same last 7 phone digits (changed email, moved, area code)
+        (None, block_on("last_name", "first_variants_blk", arrays_to_explode=["first_variants_blk"])),
+        ("address", block_on("addr_blk")),  # same address (changed email and phone)
+        ("address", CustomRule("l.dest_blk = r.addr_blk")),  # l moved to r's address
+        ("address", CustomRule("l.addr_blk = r.dest_blk")),  # r moved to l's address
+        (None, CustomRule("l.first_name = r.last_name AND l.last_name = r.first_name")),  # swapped
+        ("address", block_on("last_name", "zip")),  # first-name typo, same area, no shared contact
     ]
+    return _keep(rules, present)
 
 
-def training_blocking_rules() -> list[BlockingRuleCreator]:
-    """EM sessions: each one leaves some comparisons free to estimate."""
-    return [
-        block_on("first_name", "last_name"),  # trains email, phone, address, middle name, suffix
-        block_on("email_blk"),  # trains names, phone, address
-        block_on("phone_blk"),  # trains names, email, address
+def training_blocking_rules(present: frozenset[str] = ALL_OPTIONAL) -> list[BlockingRuleCreator]:
+    """EM sessions: each one leaves some comparisons free to estimate.
+
+    The names must be estimated in a session blocked on something else: email or phone, or — when
+    a file has neither — the address.
+    """
+    rules: list[tuple[str | None, BlockingRuleCreator]] = [
+        (None, block_on("first_name", "last_name")),  # trains email, phone, address, middle, suffix
+        ("email", block_on("email_blk")),  # trains names, phone, address
+        ("phone", block_on("phone_blk")),  # trains names, email, address
     ]
+    if not {"email", "phone"} & present:
+        rules.append(("address", block_on("addr_blk")))  # trains names
+    return _keep(rules, present)
 
 
-def deterministic_rules() -> list[str]:
+def deterministic_rules(present: frozenset[str] = ALL_OPTIONAL) -> list[str]:
     """Near-certain links, used only to estimate the prior (share of pairs that match)."""
-    return [
-        "l.email = r.email AND l.first_name = r.first_name",
-        "l.phone = r.phone AND l.first_name = r.first_name AND l.last_name = r.last_name",
-        "l.first_name = r.first_name AND l.last_name = r.last_name AND l.addr_key = r.addr_key",
+    rules: list[tuple[str | None, str]] = [
+        ("email", "l.email = r.email AND l.first_name = r.first_name"),
+        ("phone", "l.phone = r.phone AND l.first_name = r.first_name AND l.last_name = r.last_name"),
+        ("address", "l.first_name = r.first_name AND l.last_name = r.last_name AND l.addr_key = r.addr_key"),
     ]
+    return _keep(rules, present)
 
 
-def settings_creator(**overrides: Any) -> SettingsCreator:
+def trainable(present: frozenset[str]) -> bool:
+    """Can a model be trained without labels on these columns? The names need another key."""
+    return bool(present)
+
+
+def settings_creator(present: frozenset[str] = ALL_OPTIONAL, **overrides: Any) -> SettingsCreator:
     """The untrained model: comparisons, prediction blocking rules, and Splink's defaults."""
     options: dict[str, Any] = {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
-        "comparisons": comparisons(),
-        "blocking_rules_to_generate_predictions": prediction_blocking_rules(),
+        "comparisons": comparisons(present),
+        "blocking_rules_to_generate_predictions": prediction_blocking_rules(present),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
         "max_iterations": 20,
