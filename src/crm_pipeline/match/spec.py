@@ -41,7 +41,7 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
-SPEC_VERSION = 6
+SPEC_VERSION = 7
 
 #: Evidence a file may lack entirely (an old CRM that never stored emails): each is one comparison
 #: of that name, and is left out of the model when its columns carry no data (features.py decides).
@@ -94,6 +94,16 @@ _STRICT_GENDER_COMPATIBLE = (
     "AND NOT (coalesce(first_gender_strict_l, 'u') = 'f' AND coalesce(first_gender_strict_r, 'u') = 'm')"
 )
 _BOTH_LONG = "length(first_name_l) >= 4 AND length(first_name_r) >= 4"
+#: the same email or phone, used by no other (clearly different) first name: not a family's or an
+#: office's (features.py, ``email_personal`` / ``phone_personal``)
+_PERSONAL_ID_SHARED = (
+    "((email_l = email_r AND email_personal_l AND email_personal_r) "
+    "OR (phone_l = phone_r AND phone_personal_l AND phone_personal_r))"
+)
+_SAME_LAST_NAME = (
+    "(last_name_l = last_name_r OR (abs(length(last_name_l) - length(last_name_r)) <= 1 "
+    "AND {dl}(last_name_l, last_name_r) <= 1))"
+)
 #: one record has first and last name swapped (its "last name" is a nickname-equivalent first name)
 _SWAPPED = (
     "(first_name_l = last_name_r AND {overlap}(last_variants_l, first_variants_r)) "
@@ -133,6 +143,12 @@ def first_name_comparison() -> ComparisonCreator:
                 "(length(first_name_l) = 1 OR length(first_name_r) = 1) "
                 "AND substr(first_name_l, 1, 1) = substr(first_name_r, 1, 1)",
                 "Initial agrees",
+            ),
+            PortableLevel(
+                f"{_PERSONAL_ID_SHARED} AND {_SAME_LAST_NAME} AND {_GENDER_COMPATIBLE} "
+                "AND length(first_name_l) >= 2 AND length(first_name_r) >= 2 "
+                "AND {dl}(first_name_l, first_name_r) <= 1",
+                "Short-name typo, with a personal email or phone in common",
             ),
             cll.ElseLevel().configure(
                 m_probability=M_DIFFERENT_PERSON,
