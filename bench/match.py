@@ -16,7 +16,18 @@ Targets (issue 4): precision >= 0.995, recall >= 0.97, ours at least as good as 
 every figure; 50k people: train + predict + cluster + unify <= 60 s, peak RSS <= 4 GB.
 Wall time depends on what else the machine runs (the load average is printed); CPU time is steadier.
 
-Run: .venv/bin/python bench/match.py [--people 5000 50000] [--seed 42]
+``--style independent`` (or ``both``) also measures ours on the independent exports
+(``crm-pipeline generate --style independent``: another company's exports, built without the tuned
+generator's code; cached in /tmp/crm-bench-match-independent-<people>-<seed>). Nothing is tuned on
+that set; it is reported in its own section "independent exports (not tuned on)": the rows the
+clean stage let through, customer pairwise precision / recall / F1, the share of customers that are
+duplicates of another customer (a true person split over several customers), and job-duplicate
+precision / recall / F1 (the pure job-duplicate step of ``analytics job-duplicates`` on the
+clean jobs and the unification map, without the database). Targets (issue 11): precision >= 0.995,
+recall >= 0.97, duplicate customers < 1 %, job F1 >= 0.99. When the configuration supports a branch
+file (``Settings.branches_file``) the set's ``config/branches.yaml`` is passed to the clean stage.
+
+Run: .venv/bin/python bench/match.py [--people 5000 50000] [--seed 42] [--style tuned|independent|both]
 """
 
 from __future__ import annotations
@@ -36,6 +47,8 @@ TARGET_PRECISION = 0.995
 TARGET_RECALL = 0.97
 TARGET_SECONDS_50K = 60.0
 TARGET_RSS_MB = 4096.0
+TARGET_DUPLICATE_CUSTOMERS = 0.01
+TARGET_JOB_F1 = 0.99
 
 
 def size_targets(people: int) -> tuple[float | None, float]:
@@ -44,6 +57,8 @@ def size_targets(people: int) -> tuple[float | None, float]:
     if people >= 500_000:
         return 600.0, 12_288.0
     return (TARGET_SECONDS_50K if people >= 50_000 else None), TARGET_RSS_MB
+
+
 STEPS = ("features", "train", "predict", "cluster", "unify")
 
 
@@ -61,6 +76,33 @@ def prepare(people: int, seed: int, data: Path) -> Path:
     print("  cleaning ...", flush=True)
     run_clean(data / "raw", data / "processed", Settings(home=data / "home"), raise_on_failure=False)
     return data
+
+
+def prepare_independent(people: int, seed: int, data: Path) -> Path:
+    """Independent exports + cleaned data for ``people`` (reused when already there)."""
+    if (data / "processed" / "clean_summary.json").is_file() and (data / "truth" / "customers.csv").is_file():
+        return data
+    from crm_pipeline.config import Settings
+    from crm_pipeline.generate.independent import build_independent
+    from crm_pipeline.ingest import run_clean
+
+    print(f"  generating {people:,} people (independent exports) into {data} ...", flush=True)
+    result = build_independent(people, data, seed)
+    print(f"  generated in {result.seconds:.1f} s; cleaning ...", flush=True)
+    run_clean(data / "raw", data / "processed", Settings(home=data / "home", **_branch_setting(data)),
+              raise_on_failure=False)  # fmt: skip
+    return data
+
+
+def _branch_setting(data: Path) -> dict[str, Any]:
+    """The set's own branch list, when the configuration has a setting for it."""
+    from crm_pipeline.config import Settings
+
+    return (
+        {"branches_file": data / "config" / "branches.yaml"}
+        if "branches_file" in Settings.model_fields
+        else {}
+    )
 
 
 # ----------------------------------------------------------------------------- workers (child processes)
@@ -226,13 +268,125 @@ def report(people: int, ours: dict[str, Any], tutorial: dict[str, Any]) -> list[
     return failures
 
 
+# ----------------------------------------------------------------------------- independent exports
+def clean_counts(data: Path) -> dict[str, Any]:
+    """Rows in / clean / quarantined of the clean run, and the quarantine entries by rule."""
+    summary: dict[str, Any] = json.loads((data / "processed" / "clean_summary.json").read_text())
+    keys = ("rows_in", "rows_clean", "rows_quarantined", "quarantine_by_rule")
+    return {k: summary.get(k, {} if k == "quarantine_by_rule" else 0) for k in keys}
+
+
+def duplicate_customer_share(data: Path) -> tuple[int, int]:
+    """(predicted customers that share a true person with another predicted customer, predicted
+    customers), over the records present in both the unification map and the truth."""
+    import polars as pl
+
+    keys = ["file", "record_id"]
+    umap = pl.read_parquet(data / "processed" / "unification_map.parquet").select(*keys, "customer_id")
+    truth = pl.read_csv(data / "truth" / "customers.csv", infer_schema=False)
+    both = umap.join(truth, on=keys).select("customer_id", "entity_id").unique()
+    split = both.group_by("entity_id").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
+    duplicated = both.join(split, on="entity_id")["customer_id"].n_unique()
+    return duplicated, both["customer_id"].n_unique()
+
+
+def job_metrics(data: Path) -> dict[str, Any] | None:
+    """Job-duplicate pairwise scores: the job-duplicate step on clean jobs + unification map."""
+    import polars as pl
+
+    from crm_pipeline.analytics.evaluate import pairwise_scores, read_job_truth
+    from crm_pipeline.analytics.job_duplicates import SOURCE_JOB_COLUMNS, detect_job_duplicates, rules_from
+    from crm_pipeline.config import Settings
+
+    jobs = pl.read_parquet(data / "processed" / "jobs.parquet")
+    if jobs.height == 0:
+        return None
+    umap = pl.read_parquet(data / "processed" / "unification_map.parquet").select("uid", "customer_id")
+    source = (
+        jobs.rename({"file": "file_name"})
+        .join(umap, on="uid", how="inner")
+        .select([pl.col(c).cast(t) for c, t in SOURCE_JOB_COLUMNS.items()])
+    )
+    frames = detect_job_duplicates(source, rules_from(Settings()))
+    job_map = frames.source_map.join(
+        source.select("uid", pl.col("file_name").alias("file"), "record_id"), on="uid"
+    )
+    metrics = pairwise_scores(job_map, read_job_truth(data / "truth"), cluster="job_id", entity="job_entity")
+    return metrics.as_dict()
+
+
+def report_independent(people: int, data: Path, ours: dict[str, Any] | None) -> list[str]:
+    counts = clean_counts(data)
+    print(f"\n== independent exports (not tuned on): {people:,} people")
+    rules = ", ".join(
+        f"{k} {v:,}" for k, v in sorted(counts["quarantine_by_rule"].items(), key=lambda kv: -kv[1])
+    )
+    print(
+        f"  clean: {counts['rows_in']:,} rows in → {counts['rows_clean']:,} clean, "
+        f"{counts['rows_quarantined']:,} quarantined ({rules or 'nothing'})"
+    )
+    if ours is None:
+        return [f"independent {people}: no person row reached matching"]
+    m = ours["metrics"]
+    duplicated, customers = duplicate_customer_share(data)
+    share = duplicated / customers if customers else 0.0
+    header = f"  {'':<9} {'precision':>9} {'recall':>7} {'F1':>7}  {'dup. customers':>14}"
+    print(f"{header}  {'total s':>7} {'RSS MB':>7}")
+    total = sum(ours["steps"].get(k, 0.0) for k in STEPS)
+    print(
+        f"  {'customers':<9} {m['precision']:9.4f} {m['recall']:7.4f} {m['f1']:7.4f}  "
+        f"{share:13.2%}  {total:7.1f} {ours['rss_mb']:7.0f}"
+    )
+    print(
+        f"  ({ours['records']:,} person rows → {ours['customers']:,} customers; {duplicated:,} of "
+        f"{customers:,} customers share a true person with another; true pairs {m['true_pairs']:,}, "
+        f"found {m['true_positive_pairs']:,}, predicted {m['predicted_pairs']:,})"
+    )
+    failures: list[str] = []
+    if m["precision"] < TARGET_PRECISION:
+        failures.append(f"independent {people}: precision {m['precision']:.4f} < {TARGET_PRECISION}")
+    if m["recall"] < TARGET_RECALL:
+        failures.append(f"independent {people}: recall {m['recall']:.4f} < {TARGET_RECALL}")
+    if share >= TARGET_DUPLICATE_CUSTOMERS:
+        failures.append(
+            f"independent {people}: {share:.2%} duplicate customers >= {TARGET_DUPLICATE_CUSTOMERS:.0%}"
+        )
+    jobs = job_metrics(data)
+    if jobs is None:
+        print("  jobs: no job row reached the clean output")
+        failures.append(f"independent {people}: no jobs to score")
+    else:
+        print(
+            f"  {'jobs':<9} {jobs['precision']:9.4f} {jobs['recall']:7.4f} {jobs['f1']:7.4f}  "
+            f"(rows scored {jobs['records_scored']:,}; true pairs {jobs['true_pairs']:,}, "
+            f"found {jobs['true_positive_pairs']:,}, predicted {jobs['predicted_pairs']:,})"
+        )
+        if jobs["f1"] < TARGET_JOB_F1:
+            failures.append(f"independent {people}: job F1 {jobs['f1']:.4f} < {TARGET_JOB_F1}")
+    return failures
+
+
+def run_independent(people: int, seed: int) -> list[str]:
+    data = Path(tempfile.gettempdir()) / f"crm-bench-match-independent-{people}-{seed}"
+    prepare_independent(people, seed, data)
+    if clean_counts(data)["rows_clean"] == 0:
+        return report_independent(people, data, None)
+    return report_independent(people, data, measure("ours", data))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--people", type=int, nargs="+", default=[5000, 50000])
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--data", type=Path, default=None, help="cache folder (one size only)")
+    parser.add_argument("--data", type=Path, default=None, help="cache folder (one size only, tuned set)")
+    parser.add_argument(
+        "--style",
+        choices=("tuned", "independent", "both"),
+        default="tuned",
+        help="which exports to measure: the tuned generator's, the independent ones, or both",
+    )
     parser.add_argument("--worker", nargs=3, metavar=("KIND", "DATA", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -243,11 +397,14 @@ def main() -> None:
     print(f"bench/match.py: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     failures: list[str] = []
     for people in args.people:
-        data = args.data or Path(tempfile.gettempdir()) / f"crm-bench-match-{people}-{args.seed}"
-        prepare(people, args.seed, data)
-        ours = measure("ours", data)
-        tutorial = measure("tutorial", data)
-        failures += report(people, ours, tutorial)
+        if args.style in ("tuned", "both"):
+            data = args.data or Path(tempfile.gettempdir()) / f"crm-bench-match-{people}-{args.seed}"
+            prepare(people, args.seed, data)
+            ours = measure("ours", data)
+            tutorial = measure("tutorial", data)
+            failures += report(people, ours, tutorial)
+        if args.style in ("independent", "both"):
+            failures += run_independent(people, args.seed)
     print()
     if failures:
         print("targets missed:\n  " + "\n  ".join(failures))

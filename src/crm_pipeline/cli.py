@@ -134,17 +134,35 @@ def db_migrate() -> None:
     console.print(f"[green]schema at revision {revision}[/] (head {db.head_revision()})")
 
 
+class GenerateStyle(StrEnum):
+    """``crm-pipeline generate --style``: which sample-data builder writes the exports."""
+
+    TUNED = "tuned"
+    INDEPENDENT = "independent"
+
+
 @app.command("generate")
 def generate(
     people: Annotated[int, typer.Option("--people", min=1, help="How many people to invent.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write raw/ and truth/ into.")],
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 42,
+    style: Annotated[
+        GenerateStyle,
+        typer.Option(
+            "--style",
+            help="tuned: the generator matching is tuned on; independent: another "
+            "company's exports, built differently (also writes OUT/config/branches.yaml).",
+        ),
+    ] = GenerateStyle.TUNED,
 ) -> None:
     """Write realistic, messy sample exports (OUT/raw/*.csv) and their ground truth (OUT/truth/).
 
-    Example: crm-pipeline generate --people 5000 --seed 42 --out data/demo
+    Example: crm-pipeline generate --people 5000 --seed 42 --out data/demo [--style independent]
     """
-    from crm_pipeline.generate import generate as run_generate
+    if style is GenerateStyle.INDEPENDENT:
+        from crm_pipeline.generate.independent import build_independent as run_generate
+    else:
+        from crm_pipeline.generate import generate as run_generate
 
     result = run_generate(people, out, seed)
     for f in result.files:

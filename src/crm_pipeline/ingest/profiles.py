@@ -3,6 +3,12 @@
 Profiles are data (``profiles.yaml`` next to this module, plus the user's file named by
 ``CRM_PROFILES_FILE``), so a new export format needs a YAML entry, not a code branch. This module
 only loads them, checks their shape and matches a header against them.
+
+Real exports spell the same column many ways ("Email", "E-mail", "Email Address"; "Cust ID",
+"Customer #"). Two things absorb that: header keys ignore case, spacing and punctuation ("#" reads
+as "number"), and the YAML's ``aliases:`` lists, per field, spellings every profile with that field
+accepts besides its own. Column order never matters; columns no field names are ignored and listed
+(``ProfileMatch.ignored``).
 """
 
 from __future__ import annotations
@@ -69,12 +75,13 @@ FIELDS: frozenset[str] = frozenset(
     }
 )
 
-_HEADER_NOISE = re.compile(r"[\s_\-]+")
+_HEADER_NOISE = re.compile(r"[\W_]+")
 
 
 def normalize_header(header: str) -> str:
-    """Header comparison key: case folded, spaces/``_``/``-`` removed, BOM and NUL dropped."""
-    return _HEADER_NOISE.sub("", header.replace("\ufeff", "").replace("\x00", "")).casefold()
+    """Header comparison key: case folded, ``#`` read as "number", every character that is not a
+    letter or digit dropped ("Phone #" -> "phonenumber", "E-mail" -> "email", "Apt/Suite" -> "aptsuite")."""
+    return _HEADER_NOISE.sub("", header.replace("#", "number").casefold())
 
 
 class FieldSpec(BaseModel):
@@ -136,6 +143,23 @@ class Profile(BaseModel):
     def required(self) -> dict[str, FieldSpec]:
         return {name: spec for name, spec in self.fields.items() if spec.required}
 
+    def with_aliases(self, aliases: Mapping[str, Sequence[str]]) -> Profile:
+        """This profile with each field also accepting the field's aliases. An alias that is one of
+        the profile's own headers for another field stays with that field (the profile wins)."""
+        own = {field: spec.keys for field, spec in self.fields.items()}
+        fields: dict[str, FieldSpec] = {}
+        for field, spec in self.fields.items():
+            taken = frozenset().union(*(keys for other, keys in own.items() if other != field))
+            seen = set(spec.keys)
+            extra: list[str] = []
+            for alias in aliases.get(field, ()):
+                key = normalize_header(alias)
+                if key and key not in seen and key not in taken:
+                    seen.add(key)
+                    extra.append(alias)
+            fields[field] = spec.model_copy(update={"header": (*spec.header, *extra)}) if extra else spec
+        return self.model_copy(update={"fields": fields})
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileMatch:
@@ -144,13 +168,15 @@ class ProfileMatch:
     profile: Profile
     columns: dict[str, int]
     missing: tuple[str, ...]  # display names (first spelling) of required columns not found
+    ignored: tuple[str, ...] = ()  # headers of the file that no field of the profile names
 
     @property
     def ok(self) -> bool:
         return not self.missing
 
 
-def _read_yaml(path: Path) -> dict[str, Profile]:
+def _read_yaml(path: Path) -> tuple[dict[str, Profile], dict[str, list[str]]]:
+    """The profiles of one YAML file and its ``aliases:`` (field -> header spellings)."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -158,6 +184,30 @@ def _read_yaml(path: Path) -> dict[str, Profile]:
     entries = (doc or {}).get("profiles") if isinstance(doc, dict) else None
     if not isinstance(entries, dict):
         raise ConfigError(f"profiles file {path}: expected a top-level 'profiles:' mapping")
+    return _profiles(path, entries), _aliases(path, (doc or {}).get("aliases"))
+
+
+def _aliases(path: Path, entries: Any) -> dict[str, list[str]]:
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict):
+        raise ConfigError(f"profiles file {path}: 'aliases:' must map a field to a list of headers")
+    out: dict[str, list[str]] = {}
+    for field, spellings in entries.items():
+        if field not in FIELDS:
+            raise ConfigError(
+                f"profiles file {path}: alias for unknown field {field!r}; known: {sorted(FIELDS)}"
+            )
+        values = [spellings] if isinstance(spellings, str) else spellings
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and normalize_header(v) for v in values
+        ):
+            raise ConfigError(f"profiles file {path}: aliases of {field!r} must be header names")
+        out[str(field)] = values
+    return out
+
+
+def _profiles(path: Path, entries: dict[Any, Any]) -> dict[str, Profile]:
     profiles: dict[str, Profile] = {}
     for name, body in entries.items():
         try:
@@ -169,11 +219,15 @@ def _read_yaml(path: Path) -> dict[str, Profile]:
 
 @lru_cache(maxsize=8)
 def load_profiles(extra_file: Path | None = None) -> tuple[Profile, ...]:
-    """Built-in profiles, then the user's (same name replaces the built-in one)."""
-    profiles = _read_yaml(BUILTIN_PROFILES)
+    """Built-in profiles, then the user's (same name replaces the built-in one); every profile
+    accepts the aliases of both files (the user's add to the built-in ones)."""
+    profiles, aliases = _read_yaml(BUILTIN_PROFILES)
     if extra_file is not None:
-        profiles.update(_read_yaml(extra_file))
-    return tuple(profiles.values())
+        user_profiles, user_aliases = _read_yaml(extra_file)
+        profiles.update(user_profiles)
+        for field, spellings in user_aliases.items():
+            aliases[field] = [*spellings, *aliases.get(field, [])]
+    return tuple(p.with_aliases(aliases) for p in profiles.values())
 
 
 def match_profile(profile: Profile, header: Sequence[str]) -> ProfileMatch:
@@ -189,7 +243,9 @@ def match_profile(profile: Profile, header: Sequence[str]) -> ProfileMatch:
             columns[field] = min(found)
         elif spec.required:
             missing.append(spec.header[0])
-    return ProfileMatch(profile, columns, tuple(missing))
+    used = set(columns.values())
+    ignored = tuple(name for index, name in enumerate(header) if index not in used and name.strip())
+    return ProfileMatch(profile, columns, tuple(missing), ignored)
 
 
 def detect_profile(header: Sequence[str], profiles: Sequence[Profile]) -> ProfileMatch:
