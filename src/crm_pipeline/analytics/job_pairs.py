@@ -19,7 +19,8 @@ Two exports of one job made by different systems disagree more than that (issue 
 house number, or the same house number and ZIP with a badly typed street — see
 :mod:`crm_pipeline.analytics.addresses`), and a row with **no address at all** (one export never
 stored it) when the service types agree or one is unknown. Statuses are not compared: one export
-may show the job cancelled and the other completed.
+may show the job cancelled and the other completed. A row without a service date (an unreadable
+"TBD") pairs only when the whole route agrees (origin and destination, no side unknown).
 
 So two genuinely different moves of one customer stay apart: a different date (beyond the tolerance)
 or a different destination (another ZIP, house number or street) breaks the pair.
@@ -106,7 +107,7 @@ def _candidates(jobs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFrame:
     )
     days = (pl.col("service_date") - pl.col("service_date_r")).dt.total_days().abs()
     keep = (numbered & (pl.col("job_number") == pl.col("job_number_r"))) | (
-        ~numbered & (days <= rules.date_tolerance_days)
+        ~numbered & (days <= rules.date_tolerance_days).fill_null(True)  # a missing date: compare routes
     )
     return pairs.filter(keep).select(pl.col("uid").alias("uid_l"), "uid_r", "customer_id")
 
@@ -187,19 +188,25 @@ def _same_customer_pairs(pairs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFr
     n_fuzzy = pl.sum_horizontal(*(s == AddressMatch.FUZZY.value for s in sides))
     n_near = pl.sum_horizontal(*(s == AddressMatch.NEAR.value for s in sides))
     n_different = pl.sum_horizontal(*(s == AddressMatch.DIFFERENT.value for s in sides))
-    same_day = pl.col("days") == 0
-    # one export without any address: the same day and a service type that does not disagree
-    one_without_address = (pl.col("no_address_l") | pl.col("no_address_r")) & (
-        same_type.fill_null(False) | unknown_type
-    )
-    attribute_match = (
-        ~pl.col("numbered")
-        & (pl.col("days") <= rules.date_tolerance_days)
-        & (n_different == 0)
+    same_day = (pl.col("days") == 0).fill_null(False)
+    # nothing to compare on either side (one export has no address, or one only the origin and the
+    # other only the destination): the same day and a service type that does not disagree
+    compatible_type = same_type.fill_null(False) | unknown_type
+    dated_match = (
+        (pl.col("days") <= rules.date_tolerance_days).fill_null(False)
         & ((n_unknown + n_near == 0) | same_day)
-        & ((n_unknown < 2) | ((n_same_zip > 0) & same_type.fill_null(False)) | one_without_address)
+        & ((n_unknown < 2) | ((n_same_zip > 0) & same_type.fill_null(False)) | (same_day & compatible_type))
     )
-    date_tag = pl.when(pl.col("days") == 0).then(pl.lit("same_date")).otherwise(pl.lit("near_date"))
+    # one row has no service date (an unreadable "TBD"): the whole route must agree instead
+    undated_match = pl.col("days").is_null() & (n_unknown + n_near == 0) & compatible_type
+    attribute_match = ~pl.col("numbered") & (n_different == 0) & (dated_match | undated_match)
+    date_tag = (
+        pl.when(pl.col("days").is_null())
+        .then(pl.lit("no_date"))
+        .when(pl.col("days") == 0)
+        .then(pl.lit("same_date"))
+        .otherwise(pl.lit("near_date"))
+    )
     route_tag = (
         pl.when(n_unknown > 0)
         .then(pl.lit("partial_route"))
@@ -209,7 +216,7 @@ def _same_customer_pairs(pairs: pl.DataFrame, rules: JobMatchRules) -> pl.DataFr
     )
     attribute_confidence = (
         pl.lit(ATTRIBUTE_CONFIDENCE)
-        - PER_DAY_PENALTY * pl.col("days").cast(pl.Float64)
+        - PER_DAY_PENALTY * pl.col("days").cast(pl.Float64).fill_null(float(rules.date_tolerance_days))
         - FUZZY_PENALTY * n_fuzzy.cast(pl.Float64)
         - UNKNOWN_PENALTY * (n_unknown + n_near).cast(pl.Float64)
     )

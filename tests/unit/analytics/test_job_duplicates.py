@@ -313,3 +313,36 @@ def test_same_day_weak_matches_still_keep_another_destination_apart(job_row: Any
     other_zip = job_row("legacy_jobs.csv#10", dest_street="2663 WLS T", dest_zip="33611")
     assert len(partition(detect(job_frame, [sm, other_street]))) == 2
     assert len(partition(detect(job_frame, [sm, other_zip]))) == 2
+
+
+def test_origin_only_and_destination_only_exports_merge_on_the_same_day(job_row: Any, job_frame: Any) -> None:
+    """One export kept where the move started, the other where it ended: nothing contradicts."""
+    no_dest = {f"dest_{p}": None for p in ("street", "unit", "city", "state", "zip")}
+    no_origin = {f"origin_{p}": None for p in ("street", "unit", "city", "state", "zip")}
+    origin_only = job_row("sm_jobs.csv#5", service_type="other", **no_dest)
+    dest_only = job_row("legacy_jobs.csv#9", service_type="other", **no_origin)
+    dest_only_later = job_row(
+        "legacy_jobs.csv#10", service_type="other", service_date=date(2024, 5, 11), **no_origin
+    )
+    dest_only_other_type = job_row("legacy_jobs.csv#11", service_type="storage", **no_origin)
+    assert len(partition(detect(job_frame, [origin_only, dest_only]))) == 1
+    assert len(partition(detect(job_frame, [origin_only, dest_only_later]))) == 2
+    assert len(partition(detect(job_frame, [job_row("sm_jobs.csv#6", **no_dest), dest_only_other_type]))) == 2
+
+
+def test_a_row_without_a_service_date_needs_the_whole_route(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5")
+    undated = job_row("legacy_jobs.csv#9", service_date=None, dest_street="400 BAECON ST")
+    undated_partial = job_row("legacy_jobs.csv#10", service_date=None, origin_street=None, origin_zip=None)
+    undated_elsewhere = job_row("legacy_jobs.csv#11", service_date=None, dest_street="9 OTHER RD")
+    assert partition(detect(job_frame, [sm, undated])) == {frozenset({sm["uid"], undated["uid"]})}
+    assert len(partition(detect(job_frame, [sm, undated_partial]))) == 2
+    assert len(partition(detect(job_frame, [sm, undated_elsewhere]))) == 2
+
+
+def test_a_letter_typed_for_the_first_or_last_digit_is_a_slip(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5", dest_street="5880 BEACH CIR", dest_zip="34298")
+    first = job_row("legacy_jobs.csv#9", dest_street="S880 BEACH CIR", dest_zip="34298")
+    last = job_row("legacy_jobs.csv#10", dest_street="588O BEACH CIR", dest_zip="34298")
+    assert len(partition(detect(job_frame, [sm, first]))) == 1
+    assert len(partition(detect(job_frame, [sm, last]))) == 1
