@@ -230,6 +230,12 @@ def build_scenarios() -> Persons:
             **home,
         )
 
+    # --- trap: two people with one rare name in one town, nothing else in common (a link on name
+    # and place alone needs more than the ordinary threshold)
+    for who, street, zip_ in (("weeks-a", "21 GULF LN", "32363"), ("weeks-b", "577 PINE ISLAND WAY", None)):
+        where = {"street": street, "city": "TALLAHASSEE", "state": "FL", "zip": zip_}
+        p.add(who, "namesake_same_town", first_name="Theresa", last_name="Weeks", **where)
+
     # --- background: unrelated people (realistic term frequencies)
     firsts = "Olivia Liam Ava Noah Sophia Lucas Mia Ethan Zoe Owen Chloe Caleb".split()
     lasts = "Baker Reed Hayes Price Ward Foster Gray Hughes Myers Long Ross Perry".split()

@@ -38,7 +38,9 @@ def _customers_by_person(
     return found
 
 
-@pytest.mark.parametrize("trap", ["household", "father_son", "common_name", "office", "household_short"])
+@pytest.mark.parametrize(
+    "trap", ["household", "father_son", "common_name", "office", "household_short", "namesake_same_town"]
+)
 def test_trap_people_stay_apart(trap: str, scenarios: Persons, matched: Matched) -> None:
     _, customer_of = matched
     by_person = _customers_by_person(scenarios, customer_of, trap)
