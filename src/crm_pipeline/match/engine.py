@@ -11,7 +11,8 @@ leaves behind, in the same connection:
 
 Steps: resolve the model (load, or train when there is none or ``retrain``), score the candidate
 pairs with checkpoints (DuckDB, or Spark with ``backend="spark"``), then cluster at the threshold
-with conflict-aware clustering — a link on name and place alone needs ``WEAK_LINK_PROBABILITY``.
+with conflict-aware clustering — a link between different known addresses with no email or phone
+in common needs ``WEAK_LINK_PROBABILITY``.
 """
 
 from __future__ import annotations
@@ -42,14 +43,18 @@ log = logging.getLogger(__name__)
 
 Backend = Literal["duckdb", "spark"]
 
-#: A link on name and place alone — no email, phone or street address in common (not even through
-#: a job's destination) — needs at least this probability: same-name strangers in one town, and a
-#: rare name's term frequency, reach the ordinary threshold too easily (tuned on an independent
-#: test set, seed 7; see docs/matching.md).
+#: A link between two records at *different known addresses* with no email or phone in common
+#: rests on the name and the town; it needs at least this probability: same-name strangers in one
+#: town, and a rare name's term frequency, reach the ordinary threshold too easily (tuned on an
+#: independent test set, seed 7; see docs/matching.md). A record without a street, the same house
+#: number in the same ZIP or city (a street typo), or a job's destination that is the other's
+#: address is not a different address.
 WEAK_LINK_PROBABILITY = 0.999
 _SHARED_KEY = (
     "(l.email = r.email OR l.phone = r.phone OR l.phone = r.phone2 OR l.phone2 = r.phone "
-    "OR l.addr_key = r.addr_key OR l.dest_key = r.addr_key OR l.addr_key = r.dest_key)"
+    "OR l.street IS NULL OR r.street IS NULL "
+    "OR l.addr_key = r.addr_key OR l.dest_key = r.addr_key OR l.addr_key = r.dest_key "
+    "OR (l.house_number = r.house_number AND (l.zip = r.zip OR l.city = r.city)))"
 )
 
 
