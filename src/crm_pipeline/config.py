@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     # matching
     match_threshold: float = 0.95
     match_review_band: float = 0.15
+    match_min_fill_rate: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="Share of rows an optional match column (email, phone, address) must fill to be used.",
+    )
 
     # analytics
     gender_enabled: bool = True

@@ -9,7 +9,8 @@ other. Links are applied from the highest match weight down, so each ambiguous r
 a blank first name, a father without his "SR") joins the person it resembles most.
 
 Two signatures conflict when the first names are incompatible — not equal, not an initial of each
-other, not nicknames, not swapped with the last name, not a same-gender typo — or when both carry
+other, not nicknames, not swapped with the last name, not a same-gender typo (on a short name: a
+typo that is no known name, Jhn/John) — or when both carry
 a suffix and the suffixes differ. This mirrors the model's "Different first names" / "Different
 suffixes" levels (spec.py), so a pair the model scores as two people is never joined indirectly.
 """
@@ -55,11 +56,27 @@ def _close(fa: str, fb: str) -> bool:
         return False
     if va & vb:  # both nicknames of one formal name
         return True
-    if len(fa) < 4 or len(fb) < 4 or opposite_genders(_gender(fa), _gender(fb)):
+    if opposite_genders(_gender(fa), _gender(fb)):
+        return False
+    if _short_typo(fa, fb):
+        return True
+    if len(fa) < 4 or len(fb) < 4:
         return False
     if OSA.distance(fa, fb) <= 1 or JaroWinkler.similarity(fa, fb) >= 0.92:
         return True
     return any(OSA.distance(x, y) <= 1 for x in va for y in vb if len(x) >= 4 and len(y) >= 4)
+
+
+def _short_typo(fa: str, fb: str) -> bool:
+    """A one-edit typo of a short name that made it no name at all (Jhn/John, Dn/Don, Dtb/Deb).
+
+    Two real short names one edit apart (Tom/Tim, Dan/Don) may be two people of one household, so
+    one of the two must be unknown as a name; the model links such a pair only when the two share
+    a personal email or phone (spec.first_name_comparison).
+    """
+    if fa[0] != fb[0] or OSA.distance(fa, fb) > 1:
+        return False
+    return _gender(fa) is None or _gender(fb) is None
 
 
 def first_names_compatible(fa: str | None, la: str | None, fb: str | None, lb: str | None) -> bool:

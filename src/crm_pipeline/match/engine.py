@@ -11,7 +11,8 @@ leaves behind, in the same connection:
 
 Steps: resolve the model (load, or train when there is none or ``retrain``), score the candidate
 pairs with checkpoints (DuckDB, or Spark with ``backend="spark"``), then cluster at the threshold
-with conflict-aware clustering.
+with conflict-aware clustering — a link between different known addresses with no email or phone
+in common needs ``WEAK_LINK_PROBABILITY``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from crm_pipeline.errors import ConfigError
 from crm_pipeline.match import spec
 from crm_pipeline.match.checkpoint import CheckpointStore, run_key, table_fingerprint
 from crm_pipeline.match.cluster import cluster_with_conflicts
-from crm_pipeline.match.features import MATCH_INPUT_TABLE
+from crm_pipeline.match.features import MATCH_INPUT_TABLE, ColumnUse, column_use
 from crm_pipeline.match.model import PersonModel
 from crm_pipeline.match.scoring import CHUNK_RECORDS, chunk_count, score_with_checkpoints
 from crm_pipeline.match.term_frequencies import register_shrunk_tf_tables
@@ -41,6 +42,20 @@ from crm_pipeline.match.train import train
 log = logging.getLogger(__name__)
 
 Backend = Literal["duckdb", "spark"]
+
+#: A link between two records at *different known addresses* with no email or phone in common
+#: rests on the name and the town; it needs at least this probability: same-name strangers in one
+#: town, and a rare name's term frequency, reach the ordinary threshold too easily (tuned on an
+#: independent test set, seed 7; see docs/matching.md). A record without a street, the same house
+#: number in the same ZIP or city (a street typo), or a job's destination that is the other's
+#: address is not a different address.
+WEAK_LINK_PROBABILITY = 0.999
+_SHARED_KEY = (
+    "(l.email = r.email OR l.phone = r.phone OR l.phone = r.phone2 OR l.phone2 = r.phone "
+    "OR l.street IS NULL OR r.street IS NULL "
+    "OR l.addr_key = r.addr_key OR l.dest_key = r.addr_key OR l.addr_key = r.dest_key "
+    "OR (l.house_number = r.house_number AND (l.zip = r.zip OR l.city = r.city)))"
+)
 
 
 @dataclass
@@ -57,6 +72,9 @@ class EngineOutcome:
     rule_counts: dict[str, int]
     chunks: int
     chunks_reused: int
+    column_use: ColumnUse
+    comparisons: list[str]  # the optional comparisons used (spec.OPTIONAL order)
+    warnings: list[str]  # columns left out, and why
     timings: dict[str, float] = field(default_factory=dict)
     training_timings: dict[str, float] = field(default_factory=dict)
 
@@ -85,6 +103,7 @@ class MatchEngine:
         checkpoint_path: Path,
         threshold: float,
         min_probability: float,
+        min_fill_rate: float = 0.01,
         backend: Backend = "duckdb",
         chunk_records: int = CHUNK_RECORDS,
     ) -> None:
@@ -96,6 +115,7 @@ class MatchEngine:
         self.checkpoint_path = checkpoint_path
         self.threshold = threshold
         self.min_probability = min(min_probability, threshold)
+        self.min_fill_rate = min_fill_rate
         self.backend = backend
         self.chunk_records = chunk_records
         self.db_api = DuckDBAPI(connection=con)
@@ -103,21 +123,44 @@ class MatchEngine:
     # ------------------------------------------------------------------ model
 
     def resolve_model(
-        self, n_records: int, model_path: Path, *, must_exist: bool, retrain: bool
+        self, n_records: int, model_path: Path, present: frozenset[str], *, must_exist: bool, retrain: bool
     ) -> tuple[PersonModel, str, bool, dict[str, float]]:
-        """Load ``model_path`` or train and save it there; returns model, sha256, trained?, timings."""
+        """Load ``model_path`` or train and save it there; returns model, sha256, trained?, timings.
+
+        A new model is trained on the optional comparisons in ``present`` only (the columns that
+        carry data), so its EM sessions never block on an empty column.
+        """
         if model_path.is_file() and not retrain:
             model, digest = PersonModel.load(model_path)
             log.info("using model %s (sha256 %s)", model_path, digest[:12])
             return model, digest, False, {}
         if must_exist and not retrain:
             raise ConfigError(f"model file not found: {model_path} (add --retrain to train one there)")
-        log.info("training a new model on %d records", n_records)
+        if not spec.trainable(present):
+            raise ConfigError(
+                "cannot train a matching model on names alone (email, phone and address carry no data): "
+                "give a trained model with --model"
+            )
+        log.info("training a new model on %d records (%s)", n_records, ", ".join(sorted(present)))
         sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_training")
-        linker = Linker(sdf, spec.settings_creator(), log_level=None)
-        model, timings = train(linker, n_records)
+        linker = Linker(sdf, spec.settings_creator(present), log_level=None)
+        model, timings = train(linker, n_records, present)
         digest = model.save(model_path)
         return model, digest, True, timings
+
+    @staticmethod
+    def active_comparisons(model: PersonModel, use: ColumnUse) -> tuple[frozenset[str], list[str]]:
+        """The optional comparisons to score with — those with data that the model knows — and a
+        warning for each column with data that the model was trained without."""
+        unknown = sorted(use.present - model.optional_comparisons)
+        warnings = [
+            f"the model has no {name} comparison (it was trained on a file without it): "
+            "those columns are not used; `--retrain` trains a model that uses them"
+            for name in unknown
+        ]
+        for warning in warnings:
+            log.warning("match: %s", warning)
+        return use.present & model.optional_comparisons, warnings
 
     # ------------------------------------------------------------------ run
 
@@ -125,33 +168,38 @@ class MatchEngine:
         self, model_path: Path, *, model_must_exist: bool = False, retrain: bool = False
     ) -> EngineOutcome:
         timings: dict[str, float] = {}
-        n_records = int(self.con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0])
+        use = column_use(self.con, self.min_fill_rate)
+        n_records = use.n_records
 
         start = time.perf_counter()
         model, digest, trained, training_timings = self.resolve_model(
-            n_records, model_path, must_exist=model_must_exist, retrain=retrain
+            n_records, model_path, use.present, must_exist=model_must_exist, retrain=retrain
         )
+        present, model_warnings = self.active_comparisons(model, use)
         timings["train" if trained else "load_model"] = time.perf_counter() - start
 
         start = time.perf_counter()
         fingerprint = table_fingerprint(self.con, MATCH_INPUT_TABLE)
-        key = run_key(fingerprint, digest, spec.SPEC_VERSION, round(self.min_probability, 6), self.backend)
+        shape = ",".join(sorted(present))
+        key = run_key(
+            fingerprint, digest, spec.SPEC_VERSION, round(self.min_probability, 6), self.backend, shape
+        )
         store = CheckpointStore(self.con, self.checkpoint_path)
         try:
             n_chunks = store.start(key, fingerprint, digest, chunk_count(n_records, self.chunk_records))
             if self.backend == "spark":
                 from crm_pipeline.match.spark_backend import score_on_spark
 
-                outcome = score_on_spark(self.con, store, key, model, self.min_probability)
+                outcome = score_on_spark(self.con, store, key, model, self.min_probability, present)
             else:
                 sdf = self.db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_predict")
-                settings = model.settings_dict("duckdb")
+                settings = model.settings_dict("duckdb", present)
                 linker = Linker(sdf, settings, log_level=None)
                 register_shrunk_tf_tables(
                     linker, self.db_api, self.con, settings, MATCH_INPUT_TABLE, "predict"
                 )
                 outcome = score_with_checkpoints(
-                    linker, self.db_api, store, key, n_chunks, self.min_probability
+                    linker, self.db_api, store, key, n_chunks, self.min_probability, present
                 )
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE match_predictions AS SELECT * FROM {outcome.predictions_table}"
@@ -177,6 +225,9 @@ class MatchEngine:
             rule_counts=outcome.rule_counts,
             chunks=outcome.chunks,
             chunks_reused=outcome.chunks_reused,
+            column_use=use,
+            comparisons=[name for name in spec.OPTIONAL if name in present],
+            warnings=use.warnings() + model_warnings,
             timings=timings,
             training_timings=training_timings,
         )
@@ -187,8 +238,13 @@ class MatchEngine:
             f"FROM {MATCH_INPUT_TABLE} ORDER BY unique_id"
         ).to_arrow_table()
         edges = self.con.sql(
-            "SELECT unique_id_l, unique_id_r, match_weight FROM match_predictions "
-            f"WHERE match_probability >= {self.threshold!r} ORDER BY unique_id_l, unique_id_r"
+            f"""SELECT p.unique_id_l, p.unique_id_r, p.match_weight
+            FROM match_predictions p
+            JOIN {MATCH_INPUT_TABLE} l ON l.unique_id = p.unique_id_l
+            JOIN {MATCH_INPUT_TABLE} r ON r.unique_id = p.unique_id_r
+            WHERE p.match_probability >= {self.threshold!r}
+              AND ({_SHARED_KEY} OR p.match_probability >= {max(self.threshold, WEAK_LINK_PROBABILITY)!r})
+            ORDER BY p.unique_id_l, p.unique_id_r"""
         ).to_arrow_table()
         outcome = cluster_with_conflicts(nodes, edges)
         clusters = pa.table({"unique_id": outcome.node_ids, "cluster": outcome.cluster_of})

@@ -21,6 +21,7 @@ from splink import Linker
 from splink.backends.duckdb import DuckDBAPI
 
 from crm_pipeline.errors import InputError
+from crm_pipeline.match import spec
 from crm_pipeline.match.features import MATCH_INPUT_TABLE, build_match_input
 from crm_pipeline.match.model import PersonModel
 from crm_pipeline.match.stage import MAP_FILE, PAIRS_FILE, PERSONS_FILE, RUN_FILE
@@ -87,8 +88,10 @@ def explain_customer(processed_dir: Path, customer_id: str, out: Path | None = N
             [uids],
         )
         db_api = DuckDBAPI(connection=con)
+        # the comparisons the run used (a file without email is explained without it)
+        present = frozenset(run.get("comparisons", spec.OPTIONAL)) & model.optional_comparisons
         settings = model.settings_dict(
-            "duckdb", retain_matching_columns=True, retain_intermediate_calculation_columns=True
+            "duckdb", present, retain_matching_columns=True, retain_intermediate_calculation_columns=True
         )
         sdf = db_api.register(MATCH_INPUT_TABLE, table_name="match_input_for_explain")
         linker = Linker(sdf, settings, log_level=None)  # the CLI configures logging

@@ -17,6 +17,7 @@ still sees the value.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -51,6 +52,54 @@ MAX_BLOCK_SIZE = 100
 MAX_NAME_BLOCK_SIZE = 200
 
 MATCH_INPUT_TABLE = "match_input"
+
+#: The columns behind each optional comparison (``spec.OPTIONAL``): the comparison has data on a
+#: row when any of them is filled.
+EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "email": ("email",),
+    "phone": ("phone", "phone2"),
+    "address": ("street", "city", "zip"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    """Which optional comparisons the input has data for (its fill rate at or above the minimum)."""
+
+    fill_rates: dict[str, float]
+    min_fill_rate: float
+    n_records: int
+
+    @property
+    def present(self) -> frozenset[str]:
+        return frozenset(name for name, rate in self.fill_rates.items() if rate >= self.min_fill_rate)
+
+    @property
+    def left_out(self) -> list[str]:
+        return [name for name in self.fill_rates if name not in self.present]
+
+    def warnings(self) -> list[str]:
+        """One sentence per comparison left out, naming its columns."""
+        return [
+            f"{' / '.join(EVIDENCE_COLUMNS[name])} filled on {self.fill_rates[name]:.1%} of "
+            f"{self.n_records:,} rows (below CRM_MATCH_MIN_FILL_RATE {self.min_fill_rate:.1%}): "
+            f"matching leaves out the {name} comparison and its blocking and training rules"
+            for name in self.left_out
+        ]
+
+
+def column_use(con: duckdb.DuckDBPyConnection, min_fill_rate: float) -> ColumnUse:
+    """The fill rate of each optional comparison's columns in ``match_input`` (one scan)."""
+    filled = ", ".join(
+        f"avg(CASE WHEN {' OR '.join(f'{c} IS NOT NULL' for c in cols)} THEN 1.0 ELSE 0.0 END)"
+        for cols in EVIDENCE_COLUMNS.values()
+    )
+    row = con.execute(f"SELECT count(*), {filled} FROM {MATCH_INPUT_TABLE}").fetchall()[0]
+    rates = {name: float(rate or 0.0) for name, rate in zip(EVIDENCE_COLUMNS, row[1:], strict=True)}
+    use = ColumnUse(fill_rates=rates, min_fill_rate=min_fill_rate, n_records=int(row[0]))
+    for warning in use.warnings():
+        log.warning("match: %s", warning)
+    return use
 
 
 def _name_sql(col: str) -> str:
@@ -175,6 +224,9 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
         )
         """
     )
+    # an email or phone used by two clearly different first names is a family's or an office's
+    for col in ("email", "phone"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE match_shared_{col} AS {_shared_sql(col)}")
     # block keys: the value, unless more than MAX_BLOCK_SIZE rows share it (one GROUP BY per key)
     capped = {
         "email": "email_blk",
@@ -207,6 +259,8 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 AS first_variants_blk,
             b.email_user,
             b.email_user_digits,
+            m.email IS NOT NULL AND se.v IS NULL AS email_personal,
+            m.phone IS NOT NULL AND sp.v IS NULL AS phone_personal,
             {", ".join(f"{blk}.v AS {blk}" for blk in capped.values())}
         FROM match_names m
         LEFT JOIN match_mailboxes b ON b.email_local = m.email_local
@@ -214,15 +268,43 @@ def build_match_input(con: duckdb.DuckDBPyConnection, source: str) -> int:
             AND b.last_name IS NOT DISTINCT FROM m.last_name
         LEFT JOIN (SELECT last_name, list(variant) AS crowded FROM match_crowded_names GROUP BY 1) c
             ON c.last_name = m.last_name
+        LEFT JOIN match_shared_email se ON se.v = m.email
+        LEFT JOIN match_shared_phone sp ON sp.v = m.phone
         {joins}
         ORDER BY m.unique_id
         """
     )
-    for temp in ("match_src", "match_norm", "match_names", "match_mailboxes", "match_crowded_names"):
+    temps = ("match_src", "match_norm", "match_names", "match_mailboxes", "match_crowded_names")
+    for temp in (*temps, "match_shared_email", "match_shared_phone"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     n = con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0]
     log.info("match input: %d person records, %d distinct names", n, len(table.keys))
     return int(n)
+
+
+def _shared_sql(col: str) -> str:
+    """The values of ``col`` that two *clearly different* first names use: not nicknames of each
+    other, not one edit apart (unless of opposite genders), not an initial of the other, not the
+    same person with first and last name swapped. Such an email or phone belongs to a family or an
+    office; the others are *personal* (``email_personal`` / ``phone_personal``), which lets them
+    outweigh a short-name typo (spec.first_name_comparison). Runs once per distinct
+    (value, name), within the few names that share a value."""
+    opposite = "coalesce(a.first_gender, 'u') || coalesce(b.first_gender, 'u') IN ('mf', 'fm')"
+    compatible = (
+        "list_has_any(a.first_variants, b.first_variants) "
+        f"OR (damerau_levenshtein(a.first_name, b.first_name) <= 1 AND NOT ({opposite})) "
+        "OR ((length(a.first_name) = 1 OR length(b.first_name) = 1) "
+        "AND left(a.first_name, 1) = left(b.first_name, 1)) "
+        "OR (a.first_name = b.last_name AND a.last_name IS NOT DISTINCT FROM b.first_name)"
+    )
+    names = (
+        f"SELECT DISTINCT {col} AS v, first_name, last_name, first_variants, first_gender "
+        f"FROM match_names WHERE {col} IS NOT NULL AND first_name IS NOT NULL"
+    )
+    return (
+        f"WITH d AS ({names}) SELECT DISTINCT a.v FROM d a JOIN d b ON a.v = b.v "
+        f"AND a.first_name < b.first_name WHERE NOT ({compatible})"
+    )
 
 
 def _email_user_sql() -> str:

@@ -81,9 +81,21 @@ class PersonModel:
             training=training,
         )
 
-    def settings_dict(self, sql_dialect: str, **overrides: Any) -> dict[str, Any]:
-        """The Splink settings for ``sql_dialect`` ("duckdb", "spark") with these parameters."""
-        rendered = spec.settings_creator(**overrides).create_settings_dict(sql_dialect)
+    @property
+    def optional_comparisons(self) -> frozenset[str]:
+        """The optional comparisons (``spec.OPTIONAL``) this model has parameters for."""
+        return frozenset(name for name in spec.OPTIONAL if name in self.comparisons)
+
+    def settings_dict(
+        self, sql_dialect: str, present: frozenset[str] = spec.ALL_OPTIONAL, **overrides: Any
+    ) -> dict[str, Any]:
+        """The Splink settings for ``sql_dialect`` ("duckdb", "spark") with these parameters.
+
+        ``present``: the optional comparisons to use; the model's others are left out, which
+        scores a pair exactly as if those columns were empty on both records (a comparison on
+        nulls adds nothing), so one model serves files with fewer columns.
+        """
+        rendered = spec.settings_creator(present, **overrides).create_settings_dict(sql_dialect)
         rendered["probability_two_random_records_match"] = self.probability_two_random_records_match
         for comparison in rendered["comparisons"]:
             name = comparison["output_column_name"]

@@ -12,6 +12,11 @@ has_nickname robert"); we orient every relation from the shorter name (the nickn
 one (the formal name). Equal-length relations are kept only when both names start with the same
 letter (John ~ Jack), which drops the noisy ones (Bill ~ Fred).
 
+The package misses many common diminutives, most of them Spanish (Chuy/Jesus, Nacho/Ignacio,
+Lupe/Guadalupe, Beto/Alberto) and some English spellings (Cat/Catherine, Suzy/Susan,
+Trish/Patricia). ``nicknames_extra.csv`` next to this module adds them: a curated data file,
+one ``nickname,formal`` pair a line, read like the package's relations (short → long).
+
 Gender keeps apart names that look alike but belong to different people: a one-letter difference
 is a typo only when the names are not of opposite genders (Mary/Mark, Paul/Paula, Daniel/Danielle
 are different people, Jonh/John is a typo), and two nicknames of one formal name are not the same
@@ -21,14 +26,18 @@ It comes from `gender_guesser`, looked up once per distinct name.
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 _NOT_LETTER = re.compile(r"[^a-z]")
+#: Curated diminutives the ``nicknames`` package lacks (see the module docstring).
+EXTRA_NICKNAMES = Path(__file__).with_name("nicknames_extra.csv")
 
 
 def name_key(value: str | None) -> str | None:
@@ -57,7 +66,16 @@ def _formal_names() -> dict[str, frozenset[str]]:
             continue
         short, long_ = (a, b) if len(a) < len(b) else (b, a)
         formal[short].add(long_)
+    for nickname, formal_name in _extra_pairs():
+        formal[nickname].add(formal_name)
     return {k: frozenset(v) for k, v in formal.items()}
+
+
+def _extra_pairs() -> list[tuple[str, str]]:
+    """``(nickname, formal)`` keys from ``nicknames_extra.csv``."""
+    with EXTRA_NICKNAMES.open(newline="", encoding="utf-8") as f:
+        rows = [(name_key(r["nickname"]), name_key(r["formal"])) for r in csv.DictReader(f)]
+    return [(a, b) for a, b in rows if a is not None and b is not None and a != b]
 
 
 def name_variants(key: str | None) -> list[str] | None:

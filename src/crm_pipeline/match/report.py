@@ -21,6 +21,17 @@ def _timings_table(timings: dict[str, float]) -> Table:
     return table
 
 
+def _warnings_table(warnings: list[str]) -> list[Table]:
+    """The columns matching left out (none: no table)."""
+    if not warnings:
+        return []
+    table = Table(title="[yellow]warnings[/]", show_header=False)
+    table.add_column("warning", style="yellow")
+    for warning in warnings:
+        table.add_row(warning)
+    return [table]
+
+
 def match_summary(result: MatchResult) -> list[Table]:
     model_note = "trained now" if result.trained else "reused"
     model = f"{result.model_path.name} ({model_note}, {result.model_sha256[:12]})"
@@ -41,7 +52,7 @@ def match_summary(result: MatchResult) -> list[Table]:
     for rule, n in result.rule_counts.items():
         rules.add_row(rule, f"{n:,}")
     rules.add_row("[bold]total[/]", f"[bold]{sum(result.rule_counts.values()):,}[/]")
-    return [counts, rules, _timings_table(result.timings)]
+    return [*_warnings_table(result.warnings), counts, rules, _timings_table(result.timings)]
 
 
 def standalone_summary(result: StandaloneResult) -> list[Table]:
@@ -54,7 +65,7 @@ def standalone_summary(result: StandaloneResult) -> list[Table]:
     counts.add_row("links used", f"{result.links_used:,}")
     for name, path in result.outputs.items():
         counts.add_row(name, str(path))
-    return [counts, _timings_table(result.timings)]
+    return [*_warnings_table(result.warnings), counts, _timings_table(result.timings)]
 
 
 def explain_table(explanation: Explanation) -> Table:

@@ -26,9 +26,9 @@ class ScoreOutcome:
     chunks_reused: int
 
 
-def rule_names() -> list[str]:
+def rule_names(present: frozenset[str] = spec.ALL_OPTIONAL) -> list[str]:
     """Readable names of the prediction blocking rules, in match_key order."""
-    return [r.get_blocking_rule("duckdb").blocking_rule_sql for r in spec.prediction_blocking_rules()]
+    return [r.get_blocking_rule("duckdb").blocking_rule_sql for r in spec.prediction_blocking_rules(present)]
 
 
 def chunk_count(n_records: int, chunk_records: int = CHUNK_RECORDS) -> int:
@@ -42,11 +42,15 @@ def score_with_checkpoints(
     key: str,
     n_chunks: int,
     min_probability: float,
+    present: frozenset[str] = spec.ALL_OPTIONAL,
 ) -> ScoreOutcome:
-    """Score every chunk not yet done for ``key``; returns where all its scored pairs are."""
+    """Score every chunk not yet done for ``key``; returns where all its scored pairs are.
+
+    ``present``: the optional comparisons the linker's settings were built with (for rule names).
+    """
     con = store.con
     done = store.done_chunks(key)
-    names = rule_names()
+    names = rule_names(present)
     for chunk in range(1, n_chunks + 1):
         if chunk in done:
             log.info("scoring chunk %d/%d: already done (checkpoint)", chunk, n_chunks)

@@ -62,6 +62,7 @@ def score_on_spark(
     key: str,
     model: PersonModel,
     min_probability: float,
+    present: frozenset[str],
 ) -> ScoreOutcome:
     """Score ``match_input`` with Spark; the pairs land in the checkpoint like DuckDB's do."""
     if SPARK_CHUNK in store.done_chunks(key):
@@ -77,7 +78,7 @@ def score_on_spark(
         _to_parquet(con, f"SELECT * FROM {MATCH_INPUT_TABLE}", work / "input.parquet")
         db_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
         sdf = db_api.register(spark.read.parquet(str(work / "input.parquet")), table_name="match_input_spark")
-        settings = model.settings_dict("spark")
+        settings = model.settings_dict("spark", present)
         linker = Linker(sdf, settings, log_level=None)
         n_records = int(con.execute(f"SELECT count(*) FROM {MATCH_INPUT_TABLE}").fetchall()[0][0])
         for column, u in tf_columns(settings).items():
@@ -87,7 +88,7 @@ def score_on_spark(
             linker.table_management.register_term_frequency_lookup(tf, column)
 
         blocked = linker.inference.compute_blocked_pairs_for_predict()
-        names = rule_names()
+        names = rule_names(present)
         by_key = {
             int(row["match_key"]): int(row["count"])
             for row in blocked.as_spark_dataframe().groupBy("match_key").count().collect()

@@ -19,6 +19,13 @@ Why the levels look the way they do (the full argument is in docs/matching.md):
   name; only distinctive mailbox names count when the domains differ (see features.py).
 - Exact names, email and phone are term-frequency adjusted: a shared office phone or a common
   surname says less than a rare one.
+
+The model adapts to the columns a file has: ``email``, ``phone`` and ``address`` are *optional
+evidence* (``OPTIONAL``). Every function below takes the set of those that carry data and leaves
+the others out — their comparison, the blocking rules keyed on them, the EM session blocked on
+them and the deterministic rule for the prior — so an old CRM export without email or phone is
+matched (and trained) on what it has. Names are always compared; middle name and suffix are too,
+because a comparison with no data adds nothing and the Jr./Sr. veto must hold on any file.
 """
 
 from __future__ import annotations
@@ -34,7 +41,12 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
-SPEC_VERSION = 6
+SPEC_VERSION = 7
+
+#: Evidence a file may lack entirely (an old CRM that never stored emails): each is one comparison
+#: of that name, and is left out of the model when its columns carry no data (features.py decides).
+OPTIONAL: tuple[str, ...] = ("email", "phone", "address")
+ALL_OPTIONAL: frozenset[str] = frozenset(OPTIONAL)
 
 #: m of the levels that mean "two different people": a −40 match weight, more than everything a
 #: household shares (surname, address, landline, family email). Fixed, so EM cannot learn it away.
@@ -82,6 +94,16 @@ _STRICT_GENDER_COMPATIBLE = (
     "AND NOT (coalesce(first_gender_strict_l, 'u') = 'f' AND coalesce(first_gender_strict_r, 'u') = 'm')"
 )
 _BOTH_LONG = "length(first_name_l) >= 4 AND length(first_name_r) >= 4"
+#: the same email or phone, used by no other (clearly different) first name: not a family's or an
+#: office's (features.py, ``email_personal`` / ``phone_personal``)
+_PERSONAL_ID_SHARED = (
+    "((email_l = email_r AND email_personal_l AND email_personal_r) "
+    "OR (phone_l = phone_r AND phone_personal_l AND phone_personal_r))"
+)
+_SAME_LAST_NAME = (
+    "(last_name_l = last_name_r OR (abs(length(last_name_l) - length(last_name_r)) <= 1 "
+    "AND {dl}(last_name_l, last_name_r) <= 1))"
+)
 #: one record has first and last name swapped (its "last name" is a nickname-equivalent first name)
 _SWAPPED = (
     "(first_name_l = last_name_r AND {overlap}(last_variants_l, first_variants_r)) "
@@ -121,6 +143,12 @@ def first_name_comparison() -> ComparisonCreator:
                 "(length(first_name_l) = 1 OR length(first_name_r) = 1) "
                 "AND substr(first_name_l, 1, 1) = substr(first_name_r, 1, 1)",
                 "Initial agrees",
+            ),
+            PortableLevel(
+                f"{_PERSONAL_ID_SHARED} AND {_SAME_LAST_NAME} AND {_GENDER_COMPATIBLE} "
+                "AND length(first_name_l) >= 2 AND length(first_name_r) >= 2 "
+                "AND {dl}(first_name_l, first_name_r) <= 1",
+                "Short-name typo, with a personal email or phone in common",
             ),
             cll.ElseLevel().configure(
                 m_probability=M_DIFFERENT_PERSON,
@@ -268,57 +296,76 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-def comparisons() -> list[ComparisonCreator]:
+def comparisons(present: frozenset[str] = ALL_OPTIONAL) -> list[ComparisonCreator]:
+    """The comparisons, leaving out the optional evidence not in ``present``."""
+    optional = {"email": email_comparison, "phone": phone_comparison, "address": address_comparison}
     return [
         first_name_comparison(),
         last_name_comparison(),
         middle_name_comparison(),
         name_suffix_comparison(),
-        email_comparison(),
-        phone_comparison(),
-        address_comparison(),
+        *(optional[name]() for name in OPTIONAL if name in present),
     ]
 
 
-def prediction_blocking_rules() -> list[BlockingRuleCreator]:
+def _keep(rules: list[tuple[str | None, Any]], present: frozenset[str]) -> list[Any]:
+    """The rules whose evidence (None: names, always there) is in ``present``."""
+    return [rule for needs, rule in rules if needs is None or needs in present]
+
+
+def prediction_blocking_rules(present: frozenset[str] = ALL_OPTIONAL) -> list[BlockingRuleCreator]:
     """Candidate pairs: any one shared strong key. Each rule targets one kind of true duplicate."""
-    return [
-        block_on("email_blk"),  # same email (typos, nicknames, movers who kept their email)
-        block_on("phone_blk"),  # same last 7 phone digits (changed email, moved, area code)
-        block_on("last_name", "first_variants_blk", arrays_to_explode=["first_variants_blk"]),  # (nick)name
-        block_on("addr_blk"),  # same address (changed email and phone)
-        CustomRule("l.dest_blk = r.addr_blk"),  # l moved to r's address
-        CustomRule("l.addr_blk = r.dest_blk"),  # r moved to l's address
-        CustomRule("l.first_name = r.last_name AND l.last_name = r.first_name"),  # first/last swapped
-        block_on("last_name", "zip"),  # first-name typo, same area, no shared contact
+    rules: list[tuple[str | None, BlockingRuleCreator]] = [
+        ("email", block_on("email_blk")),  # same email (typos, nicknames, movers who kept their email)
+        ("phone", block_on("phone_blk")),  # same last 7 phone digits (changed email, moved, area code)
+        (None, block_on("last_name", "first_variants_blk", arrays_to_explode=["first_variants_blk"])),
+        ("address", block_on("addr_blk")),  # same address (changed email and phone)
+        ("address", CustomRule("l.dest_blk = r.addr_blk")),  # l moved to r's address
+        ("address", CustomRule("l.addr_blk = r.dest_blk")),  # r moved to l's address
+        (None, CustomRule("l.first_name = r.last_name AND l.last_name = r.first_name")),  # swapped
+        ("address", block_on("last_name", "zip")),  # first-name typo, same area, no shared contact
     ]
+    return _keep(rules, present)
 
 
-def training_blocking_rules() -> list[BlockingRuleCreator]:
-    """EM sessions: each one leaves some comparisons free to estimate."""
-    return [
-        block_on("first_name", "last_name"),  # trains email, phone, address, middle name, suffix
-        block_on("email_blk"),  # trains names, phone, address
-        block_on("phone_blk"),  # trains names, email, address
+def training_blocking_rules(present: frozenset[str] = ALL_OPTIONAL) -> list[BlockingRuleCreator]:
+    """EM sessions: each one leaves some comparisons free to estimate.
+
+    The names must be estimated in a session blocked on something else: email or phone, or — when
+    a file has neither — the address.
+    """
+    rules: list[tuple[str | None, BlockingRuleCreator]] = [
+        (None, block_on("first_name", "last_name")),  # trains email, phone, address, middle, suffix
+        ("email", block_on("email_blk")),  # trains names, phone, address
+        ("phone", block_on("phone_blk")),  # trains names, email, address
     ]
+    if not {"email", "phone"} & present:
+        rules.append(("address", block_on("addr_blk")))  # trains names
+    return _keep(rules, present)
 
 
-def deterministic_rules() -> list[str]:
+def deterministic_rules(present: frozenset[str] = ALL_OPTIONAL) -> list[str]:
     """Near-certain links, used only to estimate the prior (share of pairs that match)."""
-    return [
-        "l.email = r.email AND l.first_name = r.first_name",
-        "l.phone = r.phone AND l.first_name = r.first_name AND l.last_name = r.last_name",
-        "l.first_name = r.first_name AND l.last_name = r.last_name AND l.addr_key = r.addr_key",
+    rules: list[tuple[str | None, str]] = [
+        ("email", "l.email = r.email AND l.first_name = r.first_name"),
+        ("phone", "l.phone = r.phone AND l.first_name = r.first_name AND l.last_name = r.last_name"),
+        ("address", "l.first_name = r.first_name AND l.last_name = r.last_name AND l.addr_key = r.addr_key"),
     ]
+    return _keep(rules, present)
 
 
-def settings_creator(**overrides: Any) -> SettingsCreator:
+def trainable(present: frozenset[str]) -> bool:
+    """Can a model be trained without labels on these columns? The names need another key."""
+    return bool(present)
+
+
+def settings_creator(present: frozenset[str] = ALL_OPTIONAL, **overrides: Any) -> SettingsCreator:
     """The untrained model: comparisons, prediction blocking rules, and Splink's defaults."""
     options: dict[str, Any] = {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
-        "comparisons": comparisons(),
-        "blocking_rules_to_generate_predictions": prediction_blocking_rules(),
+        "comparisons": comparisons(present),
+        "blocking_rules_to_generate_predictions": prediction_blocking_rules(present),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
         "max_iterations": 20,

@@ -19,6 +19,7 @@ import duckdb
 
 from crm_pipeline.config import Settings, get_settings
 from crm_pipeline.errors import InputError
+from crm_pipeline.match import spec
 from crm_pipeline.match.checkpoint import run_key
 from crm_pipeline.match.engine import Backend, MatchEngine, review_band
 from crm_pipeline.match.features import MATCH_INPUT_TABLE, build_match_input
@@ -60,6 +61,9 @@ class MatchResult:
     rule_counts: dict[str, int]
     timings: dict[str, float]
     outputs: dict[str, Path] = field(default_factory=dict)
+    comparisons: list[str] = field(default_factory=lambda: list(spec.OPTIONAL))  # optional ones used
+    fill_rates: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # columns left out, and why
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -89,6 +93,9 @@ class MatchResult:
             "threshold": self.threshold,
             "review_band": list(self.review_band),
             "counts": self.counts(),
+            "comparisons": self.comparisons,
+            "fill_rates": {k: round(v, 4) for k, v in self.fill_rates.items()},
+            "warnings": self.warnings,
             "blocking_rule_pairs": self.rule_counts,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "outputs": {k: str(v) for k, v in self.outputs.items()},
@@ -140,6 +147,7 @@ def run_match(
             checkpoint_path=checkpoint_path(settings),
             threshold=settings.match_threshold,
             min_probability=lower,
+            min_fill_rate=settings.match_min_fill_rate,
             backend=backend,
             chunk_records=chunk_records,
         )
@@ -187,6 +195,9 @@ def run_match(
         rule_counts=outcome.rule_counts,
         timings=_with_substeps(timings, "train", outcome.training_timings),
         outputs=outputs,
+        comparisons=outcome.comparisons,
+        fill_rates=outcome.column_use.fill_rates,
+        warnings=outcome.warnings,
     )
     run_file = processed_dir / RUN_FILE
     _atomic_write_text(run_file, json.dumps(result.run_document(), indent=2, default=str) + "\n")

@@ -40,6 +40,7 @@ class StandaloneResult:
     trained: bool
     timings: dict[str, float]
     outputs: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # columns left out, and why
 
 
 def match_canonical_csv(
@@ -79,6 +80,7 @@ def match_canonical_csv(
             checkpoint_path=checkpoint_path(settings),
             threshold=settings.match_threshold,
             min_probability=lower,
+            min_fill_rate=settings.match_min_fill_rate,
             backend=backend,
         )
         outcome = engine.run(chosen, model_must_exist=must_exist, retrain=retrain)
@@ -115,6 +117,7 @@ def match_canonical_csv(
         trained=outcome.trained,
         timings=timings,
         outputs=outputs,
+        warnings=outcome.warnings,
     )
 
 

@@ -47,11 +47,17 @@ def u_pair_budget(n_records: int) -> int:
     return int(min(10_000_000, max(1_000_000, 10 * n_records)))
 
 
-def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, dict[str, float]]:
-    """Train the linker's model in place; returns the portable model and the time per step."""
+def train(
+    linker: Linker, n_records: int, present: frozenset[str] = spec.ALL_OPTIONAL, seed: int = 42
+) -> tuple[PersonModel, dict[str, float]]:
+    """Train the linker's model in place; returns the portable model and the time per step.
+
+    ``present``: the optional comparisons the linker was built with (spec.OPTIONAL); the prior's
+    rules and the EM sessions use only those columns.
+    """
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    rules: list[str | BlockingRuleCreator] = list(spec.deterministic_rules())
+    rules: list[str | BlockingRuleCreator] = list(spec.deterministic_rules(present))
     linker.training.estimate_probability_two_random_records_match(rules, recall=DETERMINISTIC_RECALL)
     timings["prior"] = time.perf_counter() - start
 
@@ -63,7 +69,7 @@ def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, 
     timings["u"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    em_rules = spec.training_blocking_rules()
+    em_rules = spec.training_blocking_rules(present)
     with _quiet("splink.internals.expectation_maximisation", "splink.internals.em_training_session"):
         for rule in em_rules:
             linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_MAX_PAIRS)
@@ -77,7 +83,7 @@ def train(linker: Linker, n_records: int, seed: int = 42) -> tuple[PersonModel, 
         "em_max_pairs_per_session": EM_MAX_PAIRS,
         "seed": seed,
         "em_blocking_rules": [r.get_blocking_rule("duckdb").blocking_rule_sql for r in em_rules],
-        "deterministic_rules_for_prior": spec.deterministic_rules(),
+        "deterministic_rules_for_prior": spec.deterministic_rules(present),
         "deterministic_recall": DETERMINISTIC_RECALL,
         "levels_adjusted": filled,
     }

@@ -230,3 +230,119 @@ def test_tiny_inputs(job_row: Any, job_frame: Any, n_rows: int) -> None:
     rows = [job_row("sm_jobs.csv#2")][:n_rows]
     result = detect(job_frame, rows)
     assert (result.jobs.height, result.source_map.height, result.groups.height) == (n_rows, n_rows, 0)
+
+
+# ------------------------------------------- exports of other systems (issue 11): merge on the same day
+NO_ADDRESS = {
+    f"{side}_{part}": None
+    for side in ("origin", "dest")
+    for part in ("street", "unit", "city", "state", "zip")
+}
+
+
+def test_address_in_one_string_matches_the_address_in_parts(job_row: Any, job_frame: Any) -> None:
+    parts = job_row("sm_jobs.csv#5", dest_street="2663 WELLS ST", dest_city="TAMPA", dest_zip="33602")
+    one_string = job_row(
+        "legacy_jobs.csv#9",
+        dest_street="2663 Wells St, Tampa, FL 33602",
+        dest_unit=None,
+        dest_city=None,
+        dest_state=None,
+        dest_zip=None,
+    )
+    no_commas = job_row("legacy_jobs.csv#10", dest_street="2663 WELLS ST TAMPA FL 33602", dest_zip=None)
+    assert partition(detect(job_frame, [parts, one_string])) == {frozenset({parts["uid"], one_string["uid"]})}
+    assert partition(detect(job_frame, [parts, no_commas])) == {frozenset({parts["uid"], no_commas["uid"]})}
+    # the ZIP in the string still tells another destination apart
+    elsewhere = job_row("legacy_jobs.csv#11", dest_street="2663 Wells St, Tampa, FL 33609", dest_zip=None)
+    assert len(partition(detect(job_frame, [parts, elsewhere]))) == 2
+
+
+def test_badly_typed_street_at_the_same_house_and_zip_merges_on_the_same_day(
+    job_row: Any, job_frame: Any
+) -> None:
+    sm = job_row("sm_jobs.csv#5", dest_street="2663 WELLS ST", dest_zip="33602")
+    typo = job_row("legacy_jobs.csv#9", dest_street="2663 WLS T", dest_zip="33602")
+    next_day = job_row(
+        "legacy_jobs.csv#10", dest_street="2663 WLS T", dest_zip="33602", service_date=date(2024, 5, 11)
+    )
+    result = detect(job_frame, [sm, typo])
+    assert partition(result) == {frozenset({sm["uid"], typo["uid"]})}
+    assert "fuzzy_address" in result.groups["reason"].to_list()[0]
+    assert len(partition(detect(job_frame, [sm, next_day]))) == 2  # a weak match needs the same day
+
+
+def test_slip_in_the_house_number_merges_but_a_neighbouring_house_does_not(
+    job_row: Any, job_frame: Any
+) -> None:
+    sm = job_row("sm_jobs.csv#5", origin_street="6873 PALM AVE")
+    letter_typed = job_row("legacy_jobs.csv#9", origin_street="68A3 PALM AVE")
+    swapped = job_row("legacy_jobs.csv#10", origin_street="6837 PALM AVE")
+    neighbour = job_row("legacy_jobs.csv#11", origin_street="6875 PALM AVE")
+    assert partition(detect(job_frame, [sm, letter_typed])) == {frozenset({sm["uid"], letter_typed["uid"]})}
+    assert partition(detect(job_frame, [sm, swapped])) == {frozenset({sm["uid"], swapped["uid"]})}
+    assert len(partition(detect(job_frame, [sm, neighbour]))) == 2
+
+
+def test_one_export_without_any_address_merges_on_the_same_day(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5")
+    bare = job_row("legacy_jobs.csv#9", **NO_ADDRESS)
+    bare_other_day = job_row("legacy_jobs.csv#10", service_date=date(2024, 5, 12), **NO_ADDRESS)
+    bare_unknown_type = job_row("legacy_jobs.csv#11", service_type=None, **NO_ADDRESS)
+    bare_other_type = job_row("legacy_jobs.csv#12", service_type="packing", **NO_ADDRESS)
+    assert partition(detect(job_frame, [sm, bare])) == {frozenset({sm["uid"], bare["uid"]})}
+    assert partition(detect(job_frame, [sm, bare_unknown_type])) == {
+        frozenset({sm["uid"], bare_unknown_type["uid"]})
+    }
+    assert len(partition(detect(job_frame, [sm, bare_other_day]))) == 2
+    assert len(partition(detect(job_frame, [sm, bare_other_type]))) == 2
+
+
+def test_statuses_that_disagree_do_not_keep_one_job_apart(job_row: Any, job_frame: Any) -> None:
+    """The old CRM shows the job cancelled, SmartMoving completed it: one job, completed."""
+    sm = job_row("sm_jobs.csv#5", status="completed", final_total=Decimal("1500.00"))
+    legacy = job_row("legacy_jobs.csv#9", status="cancelled", dest_street="400 BAECON ST")
+    result = detect(job_frame, [sm, legacy])
+    assert partition(result) == {frozenset({sm["uid"], legacy["uid"]})}
+    assert result.jobs["status"].to_list() == ["completed"]
+
+
+def test_same_day_weak_matches_still_keep_another_destination_apart(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5", dest_street="2663 WELLS ST", dest_zip="33602")
+    other_street = job_row("legacy_jobs.csv#9", dest_street="2663 OAK ST", dest_zip="33602")
+    other_zip = job_row("legacy_jobs.csv#10", dest_street="2663 WLS T", dest_zip="33611")
+    assert len(partition(detect(job_frame, [sm, other_street]))) == 2
+    assert len(partition(detect(job_frame, [sm, other_zip]))) == 2
+
+
+def test_origin_only_and_destination_only_exports_merge_on_the_same_day(job_row: Any, job_frame: Any) -> None:
+    """One export kept where the move started, the other where it ended: nothing contradicts."""
+    no_dest = {f"dest_{p}": None for p in ("street", "unit", "city", "state", "zip")}
+    no_origin = {f"origin_{p}": None for p in ("street", "unit", "city", "state", "zip")}
+    origin_only = job_row("sm_jobs.csv#5", service_type="other", **no_dest)
+    dest_only = job_row("legacy_jobs.csv#9", service_type="other", **no_origin)
+    dest_only_later = job_row(
+        "legacy_jobs.csv#10", service_type="other", service_date=date(2024, 5, 11), **no_origin
+    )
+    dest_only_other_type = job_row("legacy_jobs.csv#11", service_type="storage", **no_origin)
+    assert len(partition(detect(job_frame, [origin_only, dest_only]))) == 1
+    assert len(partition(detect(job_frame, [origin_only, dest_only_later]))) == 2
+    assert len(partition(detect(job_frame, [job_row("sm_jobs.csv#6", **no_dest), dest_only_other_type]))) == 2
+
+
+def test_a_row_without_a_service_date_needs_the_whole_route(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5")
+    undated = job_row("legacy_jobs.csv#9", service_date=None, dest_street="400 BAECON ST")
+    undated_partial = job_row("legacy_jobs.csv#10", service_date=None, origin_street=None, origin_zip=None)
+    undated_elsewhere = job_row("legacy_jobs.csv#11", service_date=None, dest_street="9 OTHER RD")
+    assert partition(detect(job_frame, [sm, undated])) == {frozenset({sm["uid"], undated["uid"]})}
+    assert len(partition(detect(job_frame, [sm, undated_partial]))) == 2
+    assert len(partition(detect(job_frame, [sm, undated_elsewhere]))) == 2
+
+
+def test_a_letter_typed_for_the_first_or_last_digit_is_a_slip(job_row: Any, job_frame: Any) -> None:
+    sm = job_row("sm_jobs.csv#5", dest_street="5880 BEACH CIR", dest_zip="34298")
+    first = job_row("legacy_jobs.csv#9", dest_street="S880 BEACH CIR", dest_zip="34298")
+    last = job_row("legacy_jobs.csv#10", dest_street="588O BEACH CIR", dest_zip="34298")
+    assert len(partition(detect(job_frame, [sm, first]))) == 1
+    assert len(partition(detect(job_frame, [sm, last]))) == 1

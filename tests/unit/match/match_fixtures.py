@@ -195,6 +195,47 @@ def build_scenarios() -> Persons:
     p.add("nguyen", "swapped", first_name="Thomas", last_name="Nguyen", **tn)
     p.add("nguyen", "swapped", "legacy_customers.csv", first_name="Nguyen", last_name="Thomas", **tn)
 
+    # --- duplicates: a typo on a short first name, with a personal email or phone in common
+    for who, (first, typo), last, mail, phone in (
+        ("taylor", ("John", "Jhn"), "Taylor", "jtaylor.hikes@gmail.com", "+15125550201"),
+        ("walsh", ("Don", "Dn"), "Walsh", None, "+15125550202"),
+        ("moreno", ("Deb", "Dtb"), "Moreno", "debmoreno77@yahoo.com", None),
+    ):
+        where = {"street": f"{len(who)} RIVER RD", "city": "AUSTIN", "state": "TX", "zip": "78701"}
+        p.add(who, "short_typo", first_name=first, last_name=last, email=mail, phone=phone, **where)
+        p.add(who, "short_typo", "legacy_jobs.csv", first_name=typo, last_name=last, email=mail, phone=phone)
+
+    # --- duplicates: diminutives the `nicknames` package lacks (nicknames_extra.csv)
+    for who, (formal, short), mail, phone in (
+        ("reyes", ("Catherine", "Cat"), "creyes.pottery@gmail.com", None),
+        ("ortiz", ("Susan", "Suzy"), None, "+19155550212"),
+        ("alvarez", ("Jesus", "Chuy"), "jalvarez.elpaso@gmail.com", "+19155550213"),
+    ):
+        name = {"last_name": who.capitalize(), "email": mail, "phone": phone}
+        p.add(who, "nickname_extra", first_name=formal, zip="79901", **name)
+        p.add(who, "nickname_extra", "leads.csv", first_name=short, **name)
+
+    # --- trap: Tom and Tim (one letter apart) in one household; the landline and the family email
+    # are also Linda's, so they are no personal identifier
+    home = {"last_name": "Bakewell", "street": "8 HILL ST", "city": "AKRON", "state": "OH", "zip": "44308"}
+    home["phone"] = "+13305550220"
+    for first in ("Tom", "Tim", "Linda"):
+        p.add(first, "household_short", first_name=first, email=f"{first.lower()}b91@aol.com", **home)
+        p.add(
+            first,
+            "household_short",
+            "legacy_jobs.csv",
+            first_name=first,
+            email="thebakewells@aol.com",
+            **home,
+        )
+
+    # --- trap: two people with one rare name in one town, nothing else in common (a link on name
+    # and place alone needs more than the ordinary threshold)
+    for who, street, zip_ in (("weeks-a", "21 GULF LN", "32363"), ("weeks-b", "577 PINE ISLAND WAY", None)):
+        where = {"street": street, "city": "TALLAHASSEE", "state": "FL", "zip": zip_}
+        p.add(who, "namesake_same_town", first_name="Theresa", last_name="Weeks", **where)
+
     # --- background: unrelated people (realistic term frequencies)
     firsts = "Olivia Liam Ava Noah Sophia Lucas Mia Ethan Zoe Owen Chloe Caleb".split()
     lasts = "Baker Reed Hayes Price Ward Foster Gray Hughes Myers Long Ross Perry".split()

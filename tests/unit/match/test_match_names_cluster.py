@@ -18,6 +18,16 @@ from crm_pipeline.match.names import are_nickname_equivalent, name_gender, name_
         ("chris", "christina"),
         ("jon", "john"),
         ("peggy", "margaret"),
+        # from nicknames_extra.csv (the package lacks them)
+        ("cat", "catherine"),
+        ("kate", "katherine"),
+        ("suzy", "susan"),
+        ("trish", "patricia"),
+        ("manny", "manuel"),
+        ("beto", "alberto"),
+        ("chuy", "jesus"),
+        ("nacho", "ignacio"),
+        ("lupe", "guadalupe"),
     ],
 )
 def test_nicknames_are_equivalent(a: str, b: str) -> None:
@@ -50,6 +60,11 @@ def test_name_key_and_gender() -> None:
         ("daniel", "price", "danielle", "price", False),
         ("mary", "johnson", "emily", "johnson", False),
         ("tom", "lee", "tim", "lee", False),  # short names: one edit is another name
+        ("jhn", "lee", "john", "lee", True),  # short-name typo that is no name
+        ("dn", "lee", "don", "lee", True),
+        ("deb", "lee", "dtb", "lee", True),
+        ("jhn", "lee", "ann", "lee", False),  # another initial
+        ("cat", "lee", "catherine", "lee", True),  # nickname from nicknames_extra.csv
     ],
 )
 def test_first_name_compatibility(fa: str, la: str, fb: str, lb: str, compatible: bool) -> None:

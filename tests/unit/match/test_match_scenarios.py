@@ -38,7 +38,9 @@ def _customers_by_person(
     return found
 
 
-@pytest.mark.parametrize("trap", ["household", "father_son", "common_name", "office"])
+@pytest.mark.parametrize(
+    "trap", ["household", "father_son", "common_name", "office", "household_short", "namesake_same_town"]
+)
 def test_trap_people_stay_apart(trap: str, scenarios: Persons, matched: Matched) -> None:
     _, customer_of = matched
     by_person = _customers_by_person(scenarios, customer_of, trap)
@@ -49,7 +51,9 @@ def test_trap_people_stay_apart(trap: str, scenarios: Persons, matched: Matched)
             assert not by_person[a] & by_person[b], f"{trap}: {a} and {b} were merged into one customer"
 
 
-@pytest.mark.parametrize("kind", ["typo", "nickname", "moved", "changed_email", "swapped"])
+@pytest.mark.parametrize(
+    "kind", ["typo", "nickname", "moved", "changed_email", "swapped", "short_typo", "nickname_extra"]
+)
 def test_true_duplicates_merge(kind: str, scenarios: Persons, matched: Matched) -> None:
     _, customer_of = matched
     by_person = _customers_by_person(scenarios, customer_of, kind)
@@ -60,7 +64,7 @@ def test_true_duplicates_merge(kind: str, scenarios: Persons, matched: Matched) 
 def test_trap_records_of_one_person_still_merge(scenarios: Persons, matched: Matched) -> None:
     """Keeping household members apart must not split each member's own records."""
     _, customer_of = matched
-    for trap in ("household", "father_son", "common_name"):
+    for trap in ("household", "father_son", "common_name", "household_short"):
         for person, customers in _customers_by_person(scenarios, customer_of, trap).items():
             assert len(customers) == 1, f"{trap}: {person} split over {sorted(customers)}"
 
