@@ -190,9 +190,10 @@ def clean(
 
     Every input row ends up in persons/jobs/leads.parquet or in quarantine.parquet (with the
     rule); an unreadable value is nulled and quarantined, its row kept. Unknown branches are kept
-    as unconfirmed (a snippet for CRM_BRANCHES_FILE is printed). Exit code 1 only for a systemic
-    failure (a changed header, too many rows or a whole column failing) or a broken contract;
-    validation results and Data Docs go to PROCESSED_DIR/validation/.
+    as unconfirmed (a snippet for CRM_BRANCHES_FILE is printed). Exit code 1 when a file was
+    rejected (its header matches no profile, it is empty or unreadable: the other files are still
+    written) and for a systemic failure (too many rows or a whole column failing) or a broken
+    contract; validation results and Data Docs go to PROCESSED_DIR/validation/.
 
     Example: crm-pipeline clean data/demo/raw data/demo/processed
     """
@@ -210,6 +211,9 @@ def clean(
         console.print(f"[yellow]warning:[/] {check.line()}")
     result.raise_for_validation()
     console.print(f"[green]clean[/] in {result.timings['total']:.1f} s → {processed_dir}")
+    rejected = [f for f in result.files if f.status != "ok"]
+    if rejected:
+        raise InputRejected("rejected input file(s): " + "; ".join(f"{f.file}: {f.error}" for f in rejected))
 
 
 class MatchBackend(StrEnum):

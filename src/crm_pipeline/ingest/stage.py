@@ -422,10 +422,9 @@ def clean_file(
         )
         log.warning("%s", message)
         raw_header = reader.cut(parsed.delimiter.join(parsed.header))
-        # a changed header is the system, not one row: systemic, the run stops after every file
-        return _rejected(
-            source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header, systemic=True
-        )
+        # a changed header rejects the file whole (level `file`): the other files go on, the load
+        # holds this source back (its earlier rows stay) and the run exits 1 naming it
+        return _rejected(source, "unknown_profile", message, started, rows_in=parsed.rows_in, raw=raw_header)
     match, duplicate = resolve_duplicates(match, parsed.header, parsed.rows)
     if duplicate is not None:
         log.warning("%s: %s", source.name, duplicate)

@@ -1,5 +1,5 @@
-"""`crm-pipeline clean` as a user runs it: summary table, validation files, exit code 1 on a systemic
-failure (a file whose header matches no profile), while a bad value or an unknown branch costs no
+"""`crm-pipeline clean` as a user runs it: summary table, validation files, exit code 1 for a
+rejected file (its header matches no profile), while a bad value or an unknown branch costs no
 row. One run (Great Expectations is slow to import), several assertions."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
     return proc, out
 
 
-def test_prints_the_summary_table_and_fails_on_the_systemic_failure(
+def test_prints_the_summary_table_and_exits_1_for_the_rejected_file(
     cli_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     proc, _ = cli_run
@@ -57,7 +57,11 @@ def test_prints_the_summary_table_and_fails_on_the_systemic_failure(
     assert "unconfirmed branches" in proc.stdout and "Atlanta (1)" in proc.stdout
     assert "- name: Atlanta\n  aliases: []" in proc.stdout
     assert "unknown_branch" not in proc.stdout
-    assert "systemic failure: notes.csv: header matches no profile" in proc.stderr
+    # a changed header rejects that file (exit 1 naming it); it is no systemic failure of the run
+    assert "rejected input file(s): notes.csv: notes.csv: header matches no profile" in " ".join(
+        proc.stderr.split()
+    )
+    assert "systemic failure" not in proc.stderr
     assert "critical data-quality check(s) failed" not in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "Calculating Metrics" not in proc.stderr + proc.stdout  # GX progress bars are silenced
@@ -81,7 +85,8 @@ def test_outputs_and_validation_results_are_written_before_failing(
         "file": {"unknown_profile": 1},
         "value": {"date_out_of_range": 1},
     }
-    assert summary["systemic_failures"][0].startswith("notes.csv: header matches no profile")
+    assert summary["systemic_failures"] == []
+    assert [f["status"] for f in summary["files"] if f["file"] == "notes.csv"] == ["rejected"]
     assert [(b["name"], b["rows"]) for b in summary["unconfirmed_branches"]] == [("Atlanta", 1)]
 
 

@@ -480,10 +480,10 @@ def test_unknown_header_rejects_that_file_and_the_others_go_on(tmp_path: Path) -
     )
     assert (rejected.rows_in, rejected.rows_clean, rejected.rows_quarantined) == (2, 0, 2)
     assert (by_file["a_jobs.csv"].rows_clean, by_file["a_jobs.csv"].rows_quarantined) == (2, 0)
-    # a changed header is systemic: the run stops, naming the file (the other files are cleaned first)
-    assert result.systemic_failures == [rejected.error]
-    with pytest.raises(ValidationFailed, match="systemic failure: b_mystery.csv: header matches no profile"):
-        result.raise_for_validation()
+    # a changed header rejects that file only: the other files go on, no systemic failure (the run
+    # holds the file back and exits 1, see tests/integration/test_run_safety.py)
+    assert result.systemic_failures == []
+    result.raise_for_validation()
 
     out = tmp_path / "out"
     quarantine = pl.read_parquet(out / "quarantine.parquet")
