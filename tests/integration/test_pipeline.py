@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from load_support import CHECKSUM_QUERIES, checksums, new_database
 
+from crm_pipeline.db.load_tx import LOAD_LOCK_NAME, advisory_key
 from crm_pipeline.generate.main import generate
 
 pytestmark = pytest.mark.integration
@@ -161,11 +162,17 @@ def _stage_running(url: str, stage: str) -> bool:
 
 
 def _load_in_progress(url: str) -> bool:
-    """The load's transaction is open (its ledger row is invisible until COMMIT, its lock is not)."""
+    """The load's transaction is open (its ledger row is invisible until COMMIT, its lock is not).
+
+    The load's own advisory lock, by its key: a run also holds the run lock and, while migrating,
+    the migration lock (advisory locks too)."""
+    key = advisory_key(LOAD_LOCK_NAME) & 0xFFFFFFFFFFFFFFFF
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
             " WHERE l.locktype = 'advisory' AND a.datname = current_database()"
+            " AND l.classid = %s AND l.objid = %s",
+            (key >> 32, key & 0xFFFFFFFF),
         ).fetchone()
     return bool(row and row[0])
 
