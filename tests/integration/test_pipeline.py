@@ -178,17 +178,15 @@ def _stage_running(url: str, stage: str) -> bool:
 def _load_in_progress(url: str) -> bool:
     """The load's transaction is open (its ledger row is invisible until COMMIT, its lock is not).
 
-    The load's advisory lock, not the run lock held for the whole run: a bigint key shows in
-    pg_locks as classid (high 32 bits) and objid (low 32 bits) with objsubid 1.
-    """
-    key = advisory_key(LOAD_LOCK_NAME)
+    The load's own advisory lock, by its key: a run also holds the run lock and, while migrating,
+    the migration lock (advisory locks too)."""
+    key = advisory_key(LOAD_LOCK_NAME) & 0xFFFFFFFFFFFFFFFF
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-            " WHERE l.locktype = 'advisory' AND a.datname = current_database() AND l.objsubid = 1"
-            " AND l.classid::bigint = (%s::bigint >> 32) & 4294967295"
-            " AND l.objid::bigint = %s::bigint & 4294967295",
-            (key, key),
+            " WHERE l.locktype = 'advisory' AND a.datname = current_database()"
+            " AND l.classid = %s AND l.objid = %s",
+            (key >> 32, key & 0xFFFFFFFF),
         ).fetchone()
     return bool(row and row[0])
 

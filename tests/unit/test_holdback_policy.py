@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crm_pipeline.load.holdback import decide
 
 
@@ -39,3 +42,25 @@ def test_small_shrinks_growth_new_files_and_accepted_files_pass() -> None:
 
 def test_share_zero_holds_back_any_shrink() -> None:
     assert [h.file for h in decide([_file("leads.csv", 99)], LOADED, max_shrink_share=0.0)] == ["leads.csv"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.integers(min_value=0, max_value=10_000),
+    now=st.integers(min_value=0, max_value=10_000),
+    rejected=st.booleans(),
+    share=st.floats(min_value=0.0, max_value=1.0),
+    accepted=st.booleans(),
+)
+def test_a_file_is_applied_only_when_nothing_of_it_can_be_lost_unasked(
+    before: int, now: int, rejected: bool, share: float, accepted: bool
+) -> None:
+    """Property: a file that loaded rows before is applied only when accepted, or when it is a
+    readable export with at least (1 - share) of those rows."""
+    row = _file("f.csv", 0 if rejected else now, "rejected" if rejected else "ok")
+    held = decide([row], {"f.csv": before}, max_shrink_share=share, accepted={"f.csv"} if accepted else ())
+    applied = not held
+    safe = before == 0 or accepted or (not rejected and now > 0 and now >= before * (1 - share))
+    assert applied == safe
+    if held:
+        assert (held[0].loaded, held[0].now) == (before, 0 if rejected else now)
