@@ -102,14 +102,14 @@ for _row in _KEYBOARD_ROWS:
 _VOWELS = frozenset("aeiouy")
 
 
-def _ascii(name: str) -> str:
+def ascii_fold(name: str) -> str:
     """Romanized without diacritics, as a US CRM's staff would type a Vietnamese name."""
     name = name.replace("Đ", "D").replace("đ", "d")
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
 
 
 def _names(values: Iterable[str], romanize: bool) -> list[str]:
-    out = [(_ascii(v) if romanize else v).strip() for v in values]
+    out = [(ascii_fold(v) if romanize else v).strip() for v in values]
     return sorted({v for v in out if v and " " not in v})
 
 
@@ -134,6 +134,12 @@ def load_pools() -> dict[str, NamePool]:
             tuple(_names(provider.last_names, romanize)),
         )
     return pools
+
+
+def mailbox_part(name: str) -> str:
+    """A name as it appears in an email address: ASCII letters and digits only ("D’Alia" -> "dalia",
+    "Chacón" -> "chacon")."""
+    return "".join(c for c in ascii_fold(name).lower() if c.isascii() and c.isalnum())
 
 
 def typo(rng: random.Random, word: str) -> str:

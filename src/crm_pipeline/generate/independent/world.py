@@ -26,7 +26,7 @@ from crm_pipeline.generate.independent.company import (
     SERVICE_WEIGHTS,
     City,
 )
-from crm_pipeline.generate.independent.names import LOCALE_WEIGHTS, NamePool, load_pools
+from crm_pipeline.generate.independent.names import LOCALE_WEIGHTS, NamePool, load_pools, mailbox_part
 
 REFERENCE_DAY = date(2026, 11, 30)
 """'Today' of the sample company: fixed, so the same seed gives the same bytes on any day."""
@@ -167,7 +167,7 @@ class _Contacts:
 
     def email(self, first: str, last: str) -> str:
         rng = self.rng
-        f, la = first.lower().replace("'", ""), last.lower().replace("'", "").replace(" ", "")
+        f, la = mailbox_part(first) or "x", mailbox_part(last) or "x"
         local = rng.choice((f"{f}.{la}", f"{f[0]}{la}", f"{la}.{f}", f"{f}_{rng.randrange(1960, 2005)}"))
         value = f"{local}@{rng.choice(_MAIL_DOMAINS)}"
         while value in self.used:  # taken: people add digits
@@ -176,7 +176,7 @@ class _Contacts:
         return value
 
     def work_email(self, first: str, last: str, company: str) -> str:
-        base = f"{first.lower()}.{last.lower().replace(' ', '')}"
+        base = f"{mailbox_part(first)}.{mailbox_part(last)}"
         value = f"{base}@{company}.com"
         while value in self.used:
             value = f"{base}{self.rng.randrange(1, 9)}@{company}.com"
@@ -184,7 +184,7 @@ class _Contacts:
         return value
 
     def family_email(self, last: str) -> str:
-        name = last.lower().replace(" ", "").replace("'", "")
+        name = mailbox_part(last)
         return self._unique(lambda: f"the{name}s{self.rng.randrange(1, 99)}@{self.rng.choice(_MAIL_DOMAINS)}")
 
 
