@@ -2,7 +2,7 @@
 
 Spec mess handled: any case ("John.Smith@Gmail.COM"), spaces ("john smith@ gmail.com"),
 placeholders ("none", "n/a", "noemail@noemail.com", "test@test.com"), invalid syntax ("john@",
-"john@@x.com", "a..b@x.com"). Both problems are soft: the email becomes null, the row is kept and
+"john@@x.com", "a..b@x.com"), typographic apostrophes ("d’alia@x.com" → "d'alia@x.com"). Both problems are soft: the email becomes null, the row is kept and
 ``email_flag`` says ``placeholder`` or ``invalid_syntax``.
 
 Internationalized domains are stored in their ASCII (IDNA) form ("bücher.de" → "xn--bcher-kva.de"),
@@ -22,6 +22,7 @@ import polars as pl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from crm_pipeline.clean._distinct import NULL_TOKENS, fill_from_python, per_distinct, squish
+from crm_pipeline.models import EMAIL_PATTERN
 
 #: Whole values that mean "no email" (after lowercasing and removing spaces).
 PLACEHOLDER_VALUES: frozenset[str] = NULL_TOKENS | {
@@ -88,6 +89,9 @@ _FAST_EMAIL = (
 )
 
 _SCHEMA: dict[str, pl.DataType] = {"email": pl.Utf8(), "email_flag": pl.Utf8()}
+_CONTRACT_EMAIL = re.compile(EMAIL_PATTERN)
+#: Typographic apostrophes a word processor puts into "d'Alia" → the ASCII one the address has.
+_APOSTROPHES = "[\u2018\u2019\u02bc]"
 
 
 def _validate_email_value(value: str) -> tuple[str | None, str | None]:
@@ -99,12 +103,17 @@ def _validate_email_value(value: str) -> tuple[str | None, str | None]:
     domain = checked.ascii_domain.lower()  # IDNA: "bücher.de" → "xn--bcher-kva.de", as SMTP sends it
     if not re.fullmatch(r"[a-z]{2,24}", domain.rsplit(".", 1)[-1]):
         return None, "invalid_syntax"  # no one-letter TLD exists; IDNA TLDs ("xn--p1ai") are not taken
-    return f"{checked.local_part.lower()}@{domain}", None
+    email = f"{checked.local_part.lower()}@{domain}"
+    if not _CONTRACT_EMAIL.fullmatch(email):
+        return None, "invalid_syntax"  # e.g. a symbol email-validator allows in an SMTPUTF8 local part
+    return email, None
 
 
 def _compute(keys: pl.Series) -> pl.DataFrame:
     # Each step is a materialized column: an eager expression used twice is evaluated twice.
-    text = squish(pl.col("raw")).str.to_lowercase().str.replace_all(r"\s", "")
+    text = (
+        squish(pl.col("raw")).str.to_lowercase().str.replace_all(r"\s", "").str.replace_all(_APOSTROPHES, "'")
+    )
     table = keys.to_frame("raw").with_columns(text.alias("key"))
     key = pl.col("key")
     table = table.with_columns(

@@ -27,6 +27,10 @@ def email(raw: str | None) -> tuple[str | None, str | None]:
         ("john smith@ gmail.com", ("johnsmith@gmail.com", None)),  # inner spaces
         ("mary+moving@Bücher.de", ("mary+moving@xn--bcher-kva.de", None)),  # IDNA domain (slow path)
         ("josé@gmail.com", ("josé@gmail.com", None)),  # non-ASCII mailbox name (SMTPUTF8)
+        # a word processor's apostrophe in "d'Alia" (found in exports not made by our generator)
+        ("Frado.D\u2019Alia@gmail.com", ("frado.d'alia@gmail.com", None)),
+        # a symbol email-validator allows in an SMTPUTF8 mailbox but the clean contract does not
+        ("x\u00aby@gmail.com", (None, "invalid_syntax")),
         ("john@x.c", (None, "invalid_syntax")),  # no one-letter top-level domain exists
         ("none", (None, "placeholder")),
         ("NONE", (None, "placeholder")),
