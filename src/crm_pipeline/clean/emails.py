@@ -2,8 +2,9 @@
 
 Spec mess handled: any case ("John.Smith@Gmail.COM"), spaces ("john smith@ gmail.com"),
 placeholders ("none", "n/a", "noemail@noemail.com", "test@test.com"), invalid syntax ("john@",
-"john@@x.com", "a..b@x.com"), typographic apostrophes ("d’alia@x.com" → "d'alia@x.com"). Both problems are soft: the email becomes null, the row is kept and
-``email_flag`` says ``placeholder`` or ``invalid_syntax``.
+"john@@x.com", "a..b@x.com"), typographic apostrophes ("d’alia@x.com" → "d'alia@x.com"). Both
+problems are soft: the email becomes null, the row is kept and ``email_flag`` says
+``placeholder`` or ``invalid_syntax``.
 
 Internationalized domains are stored in their ASCII (IDNA) form ("bücher.de" → "xn--bcher-kva.de"),
 so every stored email has an ASCII hostname and an alphabetic top-level domain of 2-24 letters
