@@ -8,7 +8,9 @@
   file left by a dead process is taken over;
 - a run resumed after a crash still shows rows, persons and customers;
 - ``export unification-map`` right after ``run RAW`` (no ``--processed``) writes the map;
-- a run on a migrated database opens no superuser session (``log_connections``).
+- a run on a migrated database opens no superuser session (``log_connections``);
+- fuzz: export folders with files emptied, garbled, renamed, reordered, re-encoded or cut short
+  never lose a row an earlier load brought in beyond what the shrink guard allows.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from load_support import new_database, run_cli
 
 from crm_pipeline.generate.main import generate
@@ -375,3 +380,83 @@ def test_a_run_on_a_migrated_database_opens_no_superuser_session(
     assert any("user=crm_loader" in ln for ln in authorized), lines[:20]
     superuser = [ln for ln in authorized if "user=crm_loader" not in ln]
     assert superuser == []
+
+
+# --------------------------------------------------------------------------- fuzz: no earlier row lost
+
+DESTROY = ("zero_bytes", "random_bytes", "renamed_header")
+"""Ways an export comes back that leave nothing to load: the file is rejected and held back."""
+KEEP = ("unchanged", "shuffled_columns", "cp1252", "truncated")
+"""Ways that keep the rows, or part of them (truncated: a shrink the guard decides on)."""
+
+
+def _mangle(path: Path, how: str, data: st.DataObject) -> float | None:
+    """Rewrite one export as ``how`` says; returns the share of data lines kept when truncated."""
+    raw = path.read_bytes()
+    try:
+        text, encoding = raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:  # the old CRM's exports are Windows-1252
+        text, encoding = raw.decode("cp1252"), "cp1252"
+    lines = text.splitlines(keepends=True)
+    if how == "zero_bytes":
+        path.write_bytes(b"")
+    elif how == "random_bytes":
+        path.write_bytes(data.draw(st.binary(min_size=1, max_size=2_000), label="bytes"))
+    elif how == "renamed_header":
+        width = len(next(csv.reader(lines[:1])))
+        word = st.text("abcxyz_", min_size=1, max_size=8)
+        words = data.draw(st.lists(word, min_size=width, max_size=width), label="header")
+        header = ",".join(f"{w}{i}" for i, w in enumerate(words)) + "\n"
+        path.write_bytes((header + "".join(lines[1:])).encode(encoding))
+    elif how == "shuffled_columns":
+        rows = list(csv.reader(lines))
+        order = data.draw(st.permutations(range(len(rows[0]))), label="order")
+        with path.open("w", newline="", encoding=encoding) as fh:
+            csv.writer(fh).writerows([[r[i] if i < len(r) else "" for i in order] for r in rows])
+    elif how == "cp1252":
+        path.write_bytes("".join(lines).encode("cp1252", errors="replace"))
+    elif how == "truncated":
+        share = data.draw(st.floats(0.0, 1.0), label="share kept")
+        keep = int((len(lines) - 1) * share)
+        path.write_bytes("".join(lines[: 1 + keep]).encode(encoding))
+        return keep / max(len(lines) - 1, 1)
+    return None
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_fuzzed_export_folders_never_lose_a_row_of_an_earlier_load(
+    data: st.DataObject, pg_server_url: str, loaded_template: str, generated: Path
+) -> None:
+    """Whatever comes back in the folder: no traceback, exit 0 or 1, and every source keeps at least
+    the rows the shrink guard promises (all of them when its export is unusable)."""
+    names = sorted(p.name for p in generated.iterdir())
+    plan = data.draw(
+        st.dictionaries(st.sampled_from(names), st.sampled_from(DESTROY + KEEP), min_size=1, max_size=3),
+        label="plan",
+    )
+    with tempfile.TemporaryDirectory() as tmp, new_database(pg_server_url, template=loaded_template) as url:
+        raw = Path(tmp) / "data" / "raw"
+        shutil.copytree(generated, raw)
+        before = {name: rows_of(url, name)["source_person_records"] for name in names}
+        kept = {name: _mangle(raw / name, how, data) for name, how in plan.items()}
+        home = Path(tmp) / "home"
+        home.mkdir()
+
+        done = run(url, home, raw)
+
+        assert "Traceback" not in done.stdout + done.stderr, done.stderr[-3000:]
+        assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+        after = {name: rows_of(url, name)["source_person_records"] for name in names}
+        for name in names:
+            how = plan.get(name, "unchanged")
+            if how in DESTROY or (how == "truncated" and (kept[name] or 0) < 0.8):
+                assert after[name] == before[name], (name, how, kept.get(name), done.stderr[-2000:])
+            else:
+                assert after[name] >= 0.8 * before[name], (name, how, done.stderr[-2000:])
+        if any(how in DESTROY for how in plan.values()):
+            assert done.returncode == 1  # a held-back or rejected export is reported
