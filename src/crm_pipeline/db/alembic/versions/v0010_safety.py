@@ -29,7 +29,7 @@ down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-ANALYZABLE = (*LOAD_TABLES, *JOB_TABLES)
+ANALYZABLE = (*LOAD_TABLES, *JOB_TABLES, "branches", "branch_aliases")  # unconfirmed branches (0009)
 
 
 def _analyze_function_sql() -> str:
