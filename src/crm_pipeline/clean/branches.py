@@ -25,7 +25,8 @@ every file is cleaned the stage groups the unconfirmed spellings of the whole ru
 "Tmapa" / "TAMPA" → one branch named by its most frequent spelling) and the run summary prints them
 as a YAML snippet ready to paste into the branch table (:func:`yaml_snippet`). Short spellings
 (under 4 characters, e.g. "TPA") are grouped only by exact key: an unknown abbreviation stays its
-own branch rather than being guessed. Blank → null branch, no flag.
+own branch rather than being guessed. Blank or a placeholder ("TBD", "unknown") → null branch,
+no flag.
 
 The table is configuration: ``CRM_BRANCHES_FILE`` (``Settings.branches_file``) names the company's
 own YAML; every reader of branch data goes through :func:`load_branch_table`.
@@ -56,6 +57,8 @@ _MIN_FUZZY_LEN = 4
 _MIN_LENGTH_RATIO = 0.75
 
 UNCONFIRMED = "unconfirmed_branch"
+PLACEHOLDERS: frozenset[str] = frozenset({"tbd", "tba", "unknown", "unassigned", "not assigned"})
+"""Branch keys that say "no branch yet": null like a blank, never an unconfirmed branch."""
 _SCHEMA: dict[str, pl.DataType] = {"branch": pl.Utf8(), "branch_flag": pl.Utf8()}
 
 
@@ -186,7 +189,10 @@ def _load_cached(path: Path, threshold: float, margin: float) -> BranchTable:
 
 def _compute(keys: pl.Series, table: BranchTable) -> pl.DataFrame:
     frame = keys.to_frame("raw").with_columns(blank_tokens_to_null(squish(pl.col("raw"))).alias("raw"))
-    frame = frame.with_columns(_branch_key_expr(pl.col("raw")).alias("key"))
+    frame = frame.with_columns(_branch_key_expr(pl.col("raw")).alias("key")).with_columns(
+        pl.when(pl.col("key").is_in(list(PLACEHOLDERS))).then(None).otherwise(pl.col("raw")).alias("raw"),
+        pl.when(pl.col("key").is_in(list(PLACEHOLDERS))).then(None).otherwise(pl.col("key")).alias("key"),
+    )
     exact = pl.col("key").replace_strict(dict(table.by_key), default=None, return_dtype=pl.Utf8)
     frame = frame.with_columns(exact.alias("branch"), pl.lit(None, dtype=pl.Utf8).alias("branch_flag"))
 

@@ -57,7 +57,7 @@ TYPOS = {
 }  # fmt: skip
 # Places with no branch, some one or two letters away from one, are kept as typed, never guessed.
 NOT_BRANCHES = [
-    "Atlanta", "Denver", "Head Office", "TBD", "Seattle", "Online Sales", "Test Branch", "Houston", "Newark",
+    "Atlanta", "Denver", "Head Office", "Seattle", "Online Sales", "Test Branch", "Houston", "Newark",
     "Boise", "Bolton", "Miami Beach", "Chicago Heights", "West Chicago", "New Jersey", "New Haven", "York",
     "Austin", "Phoenix", "San Diego", "San Jose", "Dalton", "Brockton", "Queens",
 ]  # fmt: skip
@@ -71,8 +71,9 @@ def test_typos_are_matched_and_other_places_are_not() -> None:
 
 
 def test_blank_branch_is_null_without_flag() -> None:
-    out = normalize_branches(pl.Series(["", None, "   ", "N/A"], dtype=pl.Utf8))
-    assert out.rows() == [(None, None)] * 4
+    placeholders = ["TBD", "unknown", "Unassigned"]  # no branch yet: no unconfirmed branch either
+    out = normalize_branches(pl.Series(["", None, "   ", "N/A", *placeholders], dtype=pl.Utf8))
+    assert out.rows() == [(None, None)] * 7
 
 
 def test_a_trailing_state_is_dropped_before_giving_up() -> None:
