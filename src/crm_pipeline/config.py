@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm_pipeline.errors import ConfigError
 
 
 class QualitySettings(BaseSettings):
@@ -148,5 +150,20 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
-    return Settings()
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env).
+
+    A bad value is a :class:`ConfigError` naming the variable and what is wrong with it, on one
+    line; the value itself is not repeated (it may be a password or a connection URL).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_input=False)
+        )
+        raise ConfigError(f"invalid setting(s): {problems}") from None
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    """``("quality", "min_fill")`` → ``CRM_QUALITY__MIN_FILL`` (the variable a user sets)."""
+    return "CRM_" + "__".join(str(part) for part in loc).upper()
