@@ -42,6 +42,7 @@ from typing import Any
 
 import polars as pl
 
+from crm_pipeline.clean._distinct import squish
 from crm_pipeline.clean.branches import UnconfirmedBranch, group_unconfirmed, yaml_snippet
 from crm_pipeline.config import Settings
 from crm_pipeline.console import progress
@@ -354,13 +355,25 @@ def _group_branches(frames: dict[str, pl.DataFrame], rules: CleanRules) -> list[
 
 
 def _other_categories(jobs: pl.DataFrame) -> dict[str, dict[str, int]]:
-    """Per category column, the words kept as ``other`` and their row counts (most frequent first)."""
+    """Per category column, the words kept as ``other`` and their row counts (most frequent first).
+
+    Spellings that differ only in case and spacing count as one word ("done" / "Done" / "DONE"),
+    shown as its most frequent spelling; the rows keep the word as typed in ``<column>_raw``.
+    """
     out: dict[str, dict[str, int]] = {}
     for column in ("status", "service_type"):
-        raw = jobs[f"{column}_raw"].drop_nulls()
-        if raw.len():
-            counts = raw.value_counts(sort=True).rows()
-            out[column] = {str(word): int(n) for word, n in counts}
+        raw = jobs.select(pl.col(f"{column}_raw").drop_nulls().alias("word"))
+        if raw.height:
+            words = (
+                raw.group_by("word")
+                .len()
+                .with_columns(squish(pl.col("word")).str.to_lowercase().alias("key"))
+                .sort(["len", "word"], descending=[True, False])
+                .group_by("key", maintain_order=True)
+                .agg(pl.col("word").first(), pl.col("len").sum())
+                .sort(["len", "word"], descending=[True, False])
+            )
+            out[column] = {str(word): int(n) for word, n in words.select("word", "len").rows()}
     return out
 
 

@@ -593,3 +593,15 @@ def test_a_few_bad_rows_in_a_small_file_are_no_system(tmp_path: Path) -> None:
     result = run_clean(raw, tmp_path / "out", Settings(), validate=False)  # does not raise
     assert (result.rows_clean, result.rows_quarantined, result.values_quarantined) == (2, 1, 1)
     assert result.systemic_failures == []
+
+
+def test_other_words_that_differ_in_case_or_spacing_are_counted_as_one(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    statuses = ["done", "Done", "done", " DONE ", "cxl"]
+    rows = [job(Job_Number=f"10-{i}", Status=s) for i, s in enumerate(statuses)]
+    write_csv(raw / "jobs.csv", SM_JOBS, rows)
+    result = run_clean(raw, tmp_path / "out", Settings(), validate=False)
+    assert result.other_categories["status"] == {"done": 4, "cxl": 1}
+    jobs = pl.read_parquet(tmp_path / "out" / "jobs.parquet")
+    assert sorted(jobs["status_raw"].to_list()) == sorted(["done", "Done", "done", "DONE", "cxl"])
