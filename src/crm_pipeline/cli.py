@@ -57,9 +57,21 @@ class AnalyticsStep(StrEnum):
 _state: dict[str, object] = {"debug": False}
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"crm-pipeline {version('crm-pipeline')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
     logs.configure(logging.DEBUG if debug else logging.INFO)
@@ -186,7 +198,7 @@ def clean(
     raw_dir: Annotated[Path, typer.Argument(help="Folder of CSV exports (*.csv, *.tsv, *.txt).")],
     processed_dir: Annotated[Path, typer.Argument(help="Where the Parquet outputs and reports go.")],
 ) -> None:
-    """Phase 2: read, clean, quarantine and validate the exports into Parquet files.
+    """Read, clean, quarantine and validate the exports into Parquet files.
 
     Every input row ends up in persons/jobs/leads.parquet or in quarantine.parquet (with the
     rule); an unreadable value is nulled and quarantined, its row kept. Unknown branches are kept
@@ -249,7 +261,7 @@ def match(
         typer.Option("--explain", metavar="CUSTOMER_ID", help="Chart why these records were joined."),
     ] = None,
 ) -> None:
-    """Phase 2B: find the person rows that are one customer (Splink 5) and build golden records.
+    """Find the person rows that are one customer (Splink 5) and build golden customer records.
 
     Writes unification_map, customers and match_pairs (Parquet), match_run.json and
     review_pairs.csv (borderline pairs for clerical review) into PROCESSED_DIR. The model is
@@ -310,7 +322,7 @@ def load(
         list[str] | None, typer.Option("--accept-shrink", metavar="FILE", help=ACCEPT_SHRINK_HELP)
     ] = None,
 ) -> None:
-    """Phase 3: load PROCESSED_DIR into PostgreSQL (COPY → staging → merge, one transaction).
+    """Load PROCESSED_DIR into PostgreSQL (COPY → staging → merge, one transaction).
 
     A rerun of the same input changes nothing; prints rows inserted / updated / unchanged per table.
     An input file that came back empty, rejected or more than CRM_MAX_SHRINK_SHARE (20 %) smaller
@@ -354,7 +366,7 @@ def run_all(
         list[str] | None, typer.Option("--accept-shrink", metavar="FILE", help=ACCEPT_SHRINK_HELP)
     ] = None,
 ) -> None:
-    """Every phase in order: clean → match/unify → load → analytics. Resumable.
+    """Every stage in order: clean → match/unify → load → analytics. Resumable.
 
     After a crash or Ctrl-C, running it again resumes at the first unfinished stage; on unchanged
     input it does nothing and says so. One log file per run under CRM_HOME/logs/. One run at a
@@ -426,7 +438,7 @@ def analytics(
         typer.Option("--force", help="gender: re-infer every customer, overwriting source-system values."),
     ] = False,
 ) -> None:
-    """Phase 4: job duplicates → rolling-window job counts → gender, in PostgreSQL.
+    """Job duplicates → rolling-window job counts → gender, in PostgreSQL.
 
     job-duplicates: one unified job per real job (jobs, job_source_map, job_duplicate_groups).
     rolling: refresh the 30/90/365-day rollup views (docs/analytics.md).

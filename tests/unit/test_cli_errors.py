@@ -54,3 +54,15 @@ def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "Aborted" not in err
+
+
+def test_version_and_help_speak_the_users_words(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    proc = subprocess.run([*CLI, "--version"], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"crm-pipeline {version('crm-pipeline')}")
+    for command in ("clean", "match", "load", "analytics", "run"):
+        help_text = subprocess.run(
+            [*CLI, command, "--help"], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+        ).stdout
+        assert "Phase" not in help_text, command  # the project's internal phase numbers mean nothing to users
