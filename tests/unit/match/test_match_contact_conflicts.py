@@ -16,7 +16,9 @@ Row = tuple[str, str, str, str | None, str | None, str | None]  # uid, first, la
 STREET = ("1591 BAYSHORE TER", "ORANGE PARK", "32017")
 
 
-def _clusters(tmp_path: Path, rows: list[Row], weights: dict[tuple[str, str], float] | None = None) -> dict[str, int]:
+def _clusters(
+    tmp_path: Path, rows: list[Row], weights: dict[tuple[str, str], float] | None = None
+) -> dict[str, int]:
     """Cluster ``rows`` (all at one address) as if every pair of them scored p = 0.9999; ``weights``
     orders the links (default 20)."""
     con = duckdb.connect()
@@ -130,9 +132,7 @@ def test_cannot_link_pairs_hold_for_whole_clusters() -> None:
             "name_suffix": [None] * 4,
         }
     )
-    edges = pa.table(
-        {"unique_id_l": [1, 3, 2], "unique_id_r": [2, 4, 3], "match_weight": [30.0, 30.0, 10.0]}
-    )
+    edges = pa.table({"unique_id_l": [1, 3, 2], "unique_id_r": [2, 4, 3], "match_weight": [30.0, 30.0, 10.0]})
     out = cluster_with_conflicts(nodes, edges, pa.table({"unique_id_l": [1], "unique_id_r": [4]}))
     assert out.cluster_of.tolist() == [1, 1, 3, 3]
     assert out.n_links_refused == 1
