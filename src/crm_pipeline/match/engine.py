@@ -270,7 +270,7 @@ class MatchEngine:
             FROM match_predictions p
             JOIN {MATCH_INPUT_TABLE} l ON l.unique_id = p.unique_id_l
             JOIN {MATCH_INPUT_TABLE} r ON r.unique_id = p.unique_id_r
-            WHERE {__import__("os").environ.get("XRULE", CONTACT_CONFLICT)}"""
+            WHERE {CONTACT_CONFLICT}"""
         ).to_arrow_table()
         outcome = cluster_with_conflicts(nodes, edges, cannot_link)
         clusters = pa.table({"unique_id": outcome.node_ids, "cluster": outcome.cluster_of})
