@@ -18,8 +18,9 @@ rules accept only on the same service date:
 
 * a slip in the house number on a similar street: a letter typed for a digit or two digits
   swapped (``68A3`` vs ``6873``, ``S880`` vs ``5880``; ``400`` vs ``402`` stay two houses);
-* the same house number and ZIP with a badly typed street name (``2663 WLS T`` vs
-  ``2663 WELLS ST``: similarity of the names without spaces at least ``NEAR_STREET_SIMILARITY``).
+* the same house number and ZIP (or a ZIP on one side only) with a badly typed street name
+  (``2663 WLS T`` vs ``2663 WELLS ST``: similarity of the names without spaces at least
+  ``NEAR_STREET_SIMILARITY``).
 
 An address written in one string (``2663 Wells St, Tampa, FL 33602`` in the street column) is cut
 at its first comma (or before a trailing ``FL 33602``); its ZIP fills an empty ZIP column
@@ -189,7 +190,8 @@ def compare_addresses(
         house_typo = (
             house_differs & same_length & (pl.col(house_edits_col) <= 1) & (similarity >= min_similarity)
         )
-    same_house_and_zip = (house_l == house_r) & (zip_l == zip_r)
+    # (a ZIP missing on one side is no contradiction: an export that dropped it)
+    same_house_and_zip = (house_l == house_r) & (zip_l.is_null() | zip_r.is_null() | (zip_l == zip_r))
     city_left_in = key_l.str.starts_with(key_r + " ") | key_r.str.starts_with(key_l + " ")
     return (
         pl.when(zip_differs)

@@ -13,6 +13,12 @@ other, not nicknames, not swapped with the last name, not a same-gender typo (on
 typo that is no known name, Jhn/John) — or when both carry
 a suffix and the suffixes differ. This mirrors the model's "Different first names" / "Different
 suffixes" levels (spec.py), so a pair the model scores as two people is never joined indirectly.
+
+A second kind of conflict is between two *records*, not two names: a ``cannot_link`` pair (found
+by the engine, ``engine.CONTACT_CONFLICT``) is two records whose contacts say "two people" although
+their names allow one — a father and a son whose records lack the JR, two household members whose
+names are nicknames of each other, each with an email and a phone of their own. Two clusters never
+merge while one holds a record that cannot be linked to a record of the other.
 """
 
 from __future__ import annotations
@@ -130,12 +136,14 @@ class ClusterOutcome:
 def cluster_with_conflicts(
     nodes: pa.Table,
     edges: pa.Table,
+    cannot_link: pa.Table | None = None,
 ) -> ClusterOutcome:
     """Greedy conflict-aware clustering.
 
     ``nodes``: ``unique_id`` (int), ``first_name``, ``last_name``, ``name_suffix`` (match keys).
     ``edges``: ``unique_id_l``, ``unique_id_r``, ``match_weight`` — the links at or above the
-    threshold. Returns each node's cluster id (the smallest ``unique_id`` in its cluster).
+    threshold. ``cannot_link``: ``unique_id_l``, ``unique_id_r`` — record pairs that must not end
+    in one cluster. Returns each node's cluster id (the smallest ``unique_id`` in its cluster).
     """
     node_ids = nodes.column("unique_id").to_numpy()
     index = {int(uid): i for i, uid in enumerate(node_ids.tolist())}
@@ -146,6 +154,7 @@ def cluster_with_conflicts(
 
     parent = list(range(n))
     sigs: list[set[Signature] | None] = [{(firsts[i], lasts[i], suffixes[i])} for i in range(n)]
+    members, barred = _cannot_link_sets(cannot_link, index)
 
     def find(i: int) -> int:
         root = i
@@ -172,7 +181,7 @@ def cluster_with_conflicts(
             continue
         sa, sb = sigs[ra], sigs[rb]
         assert sa is not None and sb is not None
-        if any(signatures_conflict(x, y) for x in sa for y in sb):
+        if any(signatures_conflict(x, y) for x in sa for y in sb) or _barred(members, barred, ra, rb):
             link_refused[edge] = True
             continue
         if len(sa) < len(sb):
@@ -180,6 +189,7 @@ def cluster_with_conflicts(
         parent[rb] = ra
         sa |= sb
         sigs[rb] = None
+        _merge_cannot_link(members, barred, ra, rb)
         link_used[edge] = True
 
     roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
@@ -194,3 +204,36 @@ def cluster_with_conflicts(
         "clustering: %d links used, %d refused as conflicting", outcome.n_links_used, outcome.n_links_refused
     )
     return outcome
+
+
+def _cannot_link_sets(
+    cannot_link: pa.Table | None, index: dict[int, int]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """Per cluster root (only for records in a cannot-link pair): its members, and the records
+    that none of its members may be linked to."""
+    members: dict[int, set[int]] = {}
+    barred: dict[int, set[int]] = {}
+    if cannot_link is None:
+        return members, barred
+    left = cannot_link.column("unique_id_l").to_pylist()
+    right = cannot_link.column("unique_id_r").to_pylist()
+    for a_id, b_id in zip(left, right, strict=True):
+        a, b = index[int(a_id)], index[int(b_id)]
+        barred.setdefault(a, set()).add(b)
+        barred.setdefault(b, set()).add(a)
+        members.setdefault(a, {a})
+        members.setdefault(b, {b})
+    return members, barred
+
+
+def _barred(members: dict[int, set[int]], barred: dict[int, set[int]], ra: int, rb: int) -> bool:
+    """Does a record of cluster ``ra`` have a cannot-link pair with a record of cluster ``rb``?"""
+    bar_a, mem_b = barred.get(ra), members.get(rb)
+    return bar_a is not None and mem_b is not None and not bar_a.isdisjoint(mem_b)
+
+
+def _merge_cannot_link(members: dict[int, set[int]], barred: dict[int, set[int]], ra: int, rb: int) -> None:
+    """Cluster ``rb`` was merged into ``ra``: carry its members and barred records over."""
+    if rb in members:
+        members.setdefault(ra, set()).update(members.pop(rb))
+        barred.setdefault(ra, set()).update(barred.pop(rb))

@@ -41,7 +41,7 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
-SPEC_VERSION = 7
+SPEC_VERSION = 8
 
 #: Evidence a file may lack entirely (an old CRM that never stored emails): each is one comparison
 #: of that name, and is left out of the model when its columns carry no data (features.py decides).
@@ -267,6 +267,11 @@ def address_comparison() -> ComparisonCreator:
             PortableLevel(
                 "addr_key_l = addr_key_r AND (unit_l IS NULL OR unit_r IS NULL OR unit_l = unit_r)",
                 "Same street address",
+            ),
+            PortableLevel(
+                "street_l = street_r "
+                "AND ((zip_l IS NULL AND city_l IS NULL) OR (zip_r IS NULL AND city_r IS NULL))",
+                "Same street, one side without ZIP and city",
             ),
             PortableLevel(
                 "dest_key_l = addr_key_r OR addr_key_l = dest_key_r",

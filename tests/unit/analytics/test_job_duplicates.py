@@ -272,6 +272,21 @@ def test_badly_typed_street_at_the_same_house_and_zip_merges_on_the_same_day(
     assert len(partition(detect(job_frame, [sm, next_day]))) == 2  # a weak match needs the same day
 
 
+def test_badly_typed_street_with_the_zip_on_one_side_only_merges_on_the_same_day(
+    job_row: Any, job_frame: Any
+) -> None:
+    """One export dropped the ZIP and garbled the street (``3386 FRTVLT ERRACE``): no contradiction."""
+    sm = job_row("sm_jobs.csv#5", dest_street="3386 FRUITVILLE TER", dest_zip="32091")
+    garbled = job_row("legacy_jobs.csv#9", dest_street="3386 FRTVLT ERRACE", dest_zip=None)
+    next_day = job_row(
+        "legacy_jobs.csv#10", dest_street="3386 FRTVLT ERRACE", dest_zip=None, service_date=date(2024, 5, 11)
+    )
+    other_house = job_row("legacy_jobs.csv#11", dest_street="3390 FRTVLT ERRACE", dest_zip=None)
+    assert partition(detect(job_frame, [sm, garbled])) == {frozenset({sm["uid"], garbled["uid"]})}
+    assert len(partition(detect(job_frame, [sm, next_day]))) == 2  # a weak match needs the same day
+    assert len(partition(detect(job_frame, [sm, other_house]))) == 2
+
+
 def test_slip_in_the_house_number_merges_but_a_neighbouring_house_does_not(
     job_row: Any, job_frame: Any
 ) -> None:

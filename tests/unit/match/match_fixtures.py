@@ -236,6 +236,34 @@ def build_scenarios() -> Persons:
         where = {"street": street, "city": "TALLAHASSEE", "state": "FL", "zip": zip_}
         p.add(who, "namesake_same_town", first_name="Theresa", last_name="Weeks", **where)
 
+    # --- trap: a father whose records show the SR and a son whose records lack the JR, each with a
+    # phone of his own (engine.CONTACT_CONFLICT)
+    benitez = {"first_name": "Rodney", "last_name": "Benitez", "street": "3091 BEE RIDGE TER"}
+    benitez |= {"city": "PLANT CITY", "state": "FL", "zip": "33512"}
+    for file in ("legacy_customers.csv", "legacy_jobs.csv"):
+        p.add("benitez-sr", "father_son_no_jr", file, name_suffix="SR", phone="+18135664709", **benitez)
+    p.add("benitez-jr", "father_son_no_jr", "legacy_customers.csv", phone="+18133503623", **benitez)
+
+    # --- trap: household members whose first names are nicknames of each other, each with an email
+    # and a phone of their own
+    goncalves = {"last_name": "Goncalves", "street": "4227 TENNESSEE WAY", "city": "ORANGE PARK"}
+    goncalves |= {"state": "FL", "zip": "32034"}
+    for first, phone in (("Bella", "+19048554725"), ("Isabella", "+19045010761")):
+        mail = f"{first.lower()}.goncalves@outlook.com"
+        p.add(first, "nickname_household", first_name=first, email=mail, phone=phone, **goncalves)
+        p.add(
+            first, "nickname_household", "sm_jobs.csv", first_name=first, email=mail, phone=phone, **goncalves
+        )
+
+    # --- duplicates: one record's street came without ZIP and city; another shows a JR the others
+    # lack, with no email or phone of its own (nothing conflicts, so it joins)
+    young = {"first_name": "Hugh", "last_name": "Youngblood", "street": "1858 ORANGE BLOSSOM LN"}
+    p.add(
+        "youngblood", "street_no_town", city="BRANDON", state="FL", zip="33534", phone="+18132216070", **young
+    )
+    p.add("youngblood", "street_no_town", "sm_jobs.csv", **young)
+    p.add("youngblood", "street_no_town", "legacy_customers.csv", name_suffix="JR", city="BRANDON", **young)
+
     # --- background: unrelated people (realistic term frequencies)
     firsts = "Olivia Liam Ava Noah Sophia Lucas Mia Ethan Zoe Owen Chloe Caleb".split()
     lasts = "Baker Reed Hayes Price Ward Foster Gray Hughes Myers Long Ross Perry".split()

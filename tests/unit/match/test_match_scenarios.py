@@ -39,7 +39,17 @@ def _customers_by_person(
 
 
 @pytest.mark.parametrize(
-    "trap", ["household", "father_son", "common_name", "office", "household_short", "namesake_same_town"]
+    "trap",
+    [
+        "household",
+        "father_son",
+        "common_name",
+        "office",
+        "household_short",
+        "namesake_same_town",
+        "father_son_no_jr",
+        "nickname_household",
+    ],
 )
 def test_trap_people_stay_apart(trap: str, scenarios: Persons, matched: Matched) -> None:
     _, customer_of = matched
@@ -52,7 +62,17 @@ def test_trap_people_stay_apart(trap: str, scenarios: Persons, matched: Matched)
 
 
 @pytest.mark.parametrize(
-    "kind", ["typo", "nickname", "moved", "changed_email", "swapped", "short_typo", "nickname_extra"]
+    "kind",
+    [
+        "typo",
+        "nickname",
+        "moved",
+        "changed_email",
+        "swapped",
+        "short_typo",
+        "nickname_extra",
+        "street_no_town",
+    ],
 )
 def test_true_duplicates_merge(kind: str, scenarios: Persons, matched: Matched) -> None:
     _, customer_of = matched
