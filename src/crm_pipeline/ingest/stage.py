@@ -16,10 +16,11 @@ the row cannot stand for anything (an unreadable or ragged line, no name and no 
 is left out. ``file`` — the file could not be used at all (unknown profile, empty, unreadable).
 
 Systemic failures stop the run (``CleanResult.raise_for_validation``), each naming its file: a
-file whose header matches no profile, a file with more than ``CRM_MAX_FILE_FAILURE_SHARE`` of its
-rows quarantined whole, a column with more than ``CRM_MAX_COLUMN_FAILURE_SHARE`` of its non-blank
-values unreadable (at least ``MIN_SYSTEMIC_COUNT`` of them: a handful of bad rows in a tiny file is
-not a system).
+file with more than ``CRM_MAX_FILE_FAILURE_SHARE`` of its rows quarantined whole, a column with
+more than ``CRM_MAX_COLUMN_FAILURE_SHARE`` of its non-blank values unreadable (at least
+``MIN_SYSTEMIC_COUNT`` of them: a handful of bad rows in a tiny file is not a system). A file
+whose header matches no profile is rejected whole: the other files go on, the load holds that
+source back and the run exits 1 naming it.
 
 Categories are the company's: branch spellings the branch table does not know are kept and grouped
 across the run into unconfirmed branches (``CleanResult.unconfirmed_branches`` and a YAML snippet);
@@ -403,8 +404,12 @@ def clean_file(
     *,
     limits: reader.ReadLimits = reader.ReadLimits(),  # noqa: B008 - frozen, shared on purpose
 ) -> _FileOutput:
-    """Read, recognise and clean one file. Never raises on the file's content."""
+    """Read, recognise and clean one file. Never raises on the file's content.
+
+    ``rules``: the settings-derived clean rules (``run_clean`` builds them once for every file;
+    None: from the current settings)."""
     started = time.perf_counter()
+    rules = rules or CleanRules.from_settings(Settings())
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -463,7 +468,7 @@ def clean_file(
     out = _split_rows(source, parsed, match, issues, cleaned, started)
     _report_invisible(out, parsed, match)
     systemic = _systemic(
-        out.result, cleaned.errors, rows, _header_of(parsed, match), rules or _default_rules()
+        out.result, cleaned.errors, rows, _header_of(parsed, match), rules
     )
     out.result = replace(out.result, systemic=systemic)
     advance()
@@ -510,23 +515,20 @@ def _header_of(parsed: reader.ParsedText, match: ProfileMatch) -> dict[str, str]
     return {f: parsed.header[i] or f"column {i + 1}" for f, i in match.columns.items()}
 
 
-def _default_rules() -> CleanRules:
-    return CleanRules.from_settings(Settings())
-
-
 def _without_bad_cells(parsed: reader.ParsedText, issues: pl.DataFrame) -> pl.DataFrame:
     """The parsed rows with the cells of value-level reader issues (too long, bad encoding) nulled."""
     cells = issues.filter(pl.col("level") == "value")
     if cells.height == 0:
         return parsed.rows
-    nulled = []
+    positions: dict[str, list[int]] = {}  # the name an issue shows → the column(s) of that name
     for i, name in enumerate(parsed.header):
-        lines = cells.filter(pl.col("column") == (name or f"column {i + 1}"))["line"]
-        if lines.len():
+        positions.setdefault(name or f"column {i + 1}", []).append(i)
+    nulled = []
+    for (name,), hit in cells.group_by("column"):  # only the columns that have a bad cell
+        lines = hit["line"].implode()
+        for i in positions.get(str(name), []):
             col = pl.col(f"c{i}")
-            nulled.append(
-                pl.when(pl.col("line").is_in(lines.implode())).then(None).otherwise(col).alias(f"c{i}")
-            )
+            nulled.append(pl.when(pl.col("line").is_in(lines)).then(None).otherwise(col).alias(f"c{i}"))
     return parsed.rows.with_columns(nulled) if nulled else parsed.rows
 
 
